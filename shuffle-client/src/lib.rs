@@ -1,0 +1,1 @@
+//! Async client for Spark's external shuffle service.
