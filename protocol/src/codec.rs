@@ -93,6 +93,18 @@ impl Reader {
         Ok(self.buf.get_i64())
     }
 
+    /// The bytes not yet read, without consuming them: for formats whose length is only
+    /// known by parsing them (RoaringBitmap's portable serialization).
+    pub fn peek(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Reads an `i32` element count for a caller-decoded array, checking that `count *
+    /// min_elem_size` bytes could follow before the caller allocates anything.
+    pub fn count(&mut self, what: &'static str, min_elem_size: usize) -> Result<usize> {
+        self.len(what, min_elem_size)
+    }
+
     /// Reads a length or count and checks that `len * min_elem_size` bytes could follow.
     fn len(&mut self, what: &'static str, min_elem_size: usize) -> Result<usize> {
         let len = self.i32(what)?;

@@ -7,8 +7,9 @@ use std::io;
 /// A partial frame is not an error: decoders return `Ok(None)` for "need more bytes".
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A frame length outside `(8 + 1, max_frame_len]`; Spark closes the connection on these.
-    #[error("frame length {len} is out of bounds (must be in 10..={max})")]
+    /// A frame length outside `8 + 1 ..= max_frame_len` (room for at least the type byte);
+    /// Spark closes the connection on these.
+    #[error("frame length {len} is out of bounds (must be in 9..={max})")]
     FrameLength {
         /// The length field as read from the wire.
         len: i64,
@@ -73,6 +74,15 @@ pub enum Error {
         what: &'static str,
         /// The value as read.
         value: i64,
+    },
+    /// A field that decodes but breaks the rules of its message: a bitmap whose containers
+    /// are unsorted, per-executor counts that do not add up to the list they index, …
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        /// The field or message being read.
+        what: &'static str,
+        /// Which rule it breaks.
+        reason: &'static str,
     },
     /// A block id string outside the grammar Spark 3.5 clients use.
     #[error("invalid block id {id:?}: {reason}")]
