@@ -1,0 +1,447 @@
+//! Block ids to byte ranges of files, exactly where Spark's executors put them (Spark's
+//! `ExternalShuffleBlockResolver` and `ExecutorDiskUtils`), plus the other file-level
+//! requests: DiagnoseCorruption and RemoveBlocks.
+//!
+//! Executors write their files themselves; this daemon only reads (and on request deletes)
+//! them, so the path computation must match `DiskBlockManager` bit for bit. All file access
+//! runs on the blocking pool within the daemon's open-file bound.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use shuffle_protocol::block_id::{non_negative_hash, AppExecId, BlockId, ChecksumAlgorithm};
+use shuffle_protocol::shuffle::{Cause, ExecutorShuffleInfo};
+use tracing::{debug, warn};
+
+use crate::error::{Error, Result};
+use crate::file_region::{FileRegion, OpenFiles};
+use crate::index::IndexCache;
+use crate::registry::Registry;
+
+/// Where Spark puts file `file_name` of an executor: `localDirs[h % n]/%02x/file_name` with
+/// sub-directory `(h / n) % subDirsPerLocalDir` and `h` the non-negative Java hash of the
+/// name, normalized like Java's `File.getPath` (no repeated or trailing `/`).
+pub fn file_path(info: &ExecutorShuffleInfo, file_name: &str) -> Result<PathBuf> {
+    let n = i32::try_from(info.local_dirs.len())
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or(Error::InvalidExecutorInfo { reason: "no local dirs" })?;
+    let h = non_negative_hash(file_name);
+    let dir = &info.local_dirs[(h % n) as usize];
+    // Java's remainder, like Rust's, takes the dividend's sign, so a (never sent) negative
+    // sub-dir count still yields a non-negative sub-dir; only zero is unusable.
+    let sub = (h / n)
+        .checked_rem(info.sub_dirs_per_local_dir)
+        .ok_or(Error::InvalidExecutorInfo { reason: "subDirsPerLocalDir is 0" })?;
+    Ok(PathBuf::from(java_normalize(&format!("{dir}/{sub:02x}/{file_name}"))))
+}
+
+/// Java's `UnixFileSystem.normalize`: collapses runs of `/` and drops a trailing `/`.
+fn java_normalize(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    if out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    out
+}
+
+fn shuffle_file(shuffle_id: i32, map_id: i64, suffix: &str) -> String {
+    format!("shuffle_{shuffle_id}_{map_id}_0.{suffix}")
+}
+
+/// Resolves blocks of registered executors to file regions; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct BlockResolver {
+    registry: Registry,
+    indexes: IndexCache,
+    files: OpenFiles,
+}
+
+impl BlockResolver {
+    /// A resolver over `registry`'s executors caching up to `index_cache_size` bytes of
+    /// index files, opening files within `files`.
+    pub fn new(registry: Registry, index_cache_size: u64, files: OpenFiles) -> Self {
+        let indexes = IndexCache::new(index_cache_size, files.clone());
+        Self { registry, indexes, files }
+    }
+
+    /// The registered executors.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The open-file bound, for opening the regions this returns.
+    pub fn files(&self) -> &OpenFiles {
+        &self.files
+    }
+
+    /// The bytes of `block` of executor `exec`: a segment of a `.data` file for shuffle
+    /// blocks and batches (located through the cached `.index` file), a whole file for RDD
+    /// blocks.
+    pub async fn resolve(&self, exec: &AppExecId, block: &BlockId) -> Result<FileRegion> {
+        let info = self.registry.get(exec)?;
+        match *block {
+            BlockId::Shuffle { shuffle_id, map_id, reduce_id } => {
+                let end = reduce_id.saturating_add(1);
+                self.shuffle_region(&info, shuffle_id, map_id, reduce_id, end).await
+            }
+            BlockId::ShuffleBatch { shuffle_id, map_id, start_reduce_id, end_reduce_id } => {
+                self.shuffle_region(&info, shuffle_id, map_id, start_reduce_id, end_reduce_id).await
+            }
+            BlockId::Rdd { rdd_id, split_index } => {
+                let path = file_path(&info, &format!("rdd_{rdd_id}_{split_index}"))?;
+                let stat_path = path.clone();
+                let meta =
+                    tokio::task::spawn_blocking(move || std::fs::metadata(stat_path)).await?;
+                match meta {
+                    Ok(meta) if meta.is_file() => {
+                        Ok(FileRegion { path, offset: 0, len: meta.len() })
+                    }
+                    Ok(_) => Err(Error::BlockNotFound { path }),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        Err(Error::BlockNotFound { path })
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+            _ => Err(Error::UnsupportedBlock(*block)),
+        }
+    }
+
+    async fn shuffle_region(
+        &self,
+        info: &ExecutorShuffleInfo,
+        shuffle_id: i32,
+        map_id: i64,
+        start: i32,
+        end: i32,
+    ) -> Result<FileRegion> {
+        let index_path = file_path(info, &shuffle_file(shuffle_id, map_id, "index"))?;
+        let (offset, len) = self.indexes.get(&index_path).await?.range(start, end)?;
+        let path = file_path(info, &shuffle_file(shuffle_id, map_id, "data"))?;
+        Ok(FileRegion { path, offset, len })
+    }
+
+    /// Why block (`shuffle_id`, `map_id`, `reduce_id`) arrived corrupt, judged from the
+    /// checksum the writer stored in `shuffle_S_M_0.checksum.<algorithm>`, the checksum
+    /// recomputed now from the data file, and the one the reader computed.
+    ///
+    /// As in Spark, an unknown executor or unreadable index is an error (the request fails),
+    /// while problems with the checksum itself are answered as [`Cause::UnknownIssue`].
+    pub async fn diagnose_corruption(
+        &self,
+        exec: &AppExecId,
+        shuffle_id: i32,
+        map_id: i64,
+        reduce_id: i32,
+        checksum_by_reader: i64,
+        algorithm: &str,
+    ) -> Result<Cause> {
+        let info = self.registry.get(exec)?;
+        let checksum_file = shuffle_file(shuffle_id, map_id, &format!("checksum.{algorithm}"));
+        let checksum_path = file_path(&info, &checksum_file)?;
+        let region = self
+            .shuffle_region(&info, shuffle_id, map_id, reduce_id, reduce_id.saturating_add(1))
+            .await?;
+        let Ok(algorithm) = algorithm.parse::<ChecksumAlgorithm>() else {
+            return Ok(Cause::UnsupportedChecksumAlgorithm);
+        };
+        let cause = self
+            .files
+            .run(move || {
+                let by_writer = match stored_checksum(&checksum_path, reduce_id) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        warn!(path = %checksum_path.display(), error = %e,
+                            "cannot read shuffle checksum");
+                        return Cause::UnknownIssue;
+                    }
+                };
+                let recomputed = match checksum_of(algorithm, &region) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        warn!(path = %region.path.display(), error = %e,
+                            "cannot checksum shuffle block");
+                        return Cause::UnknownIssue;
+                    }
+                };
+                if by_writer != recomputed {
+                    Cause::DiskIssue
+                } else if by_writer != checksum_by_reader {
+                    Cause::NetworkIssue
+                } else {
+                    Cause::ChecksumVerifyPass
+                }
+            })
+            .await?;
+        debug!(shuffle_id, map_id, reduce_id, ?cause, "diagnosed shuffle corruption");
+        Ok(cause)
+    }
+
+    /// Deletes the files named by `block_ids` (each id is used as a file name, as Spark
+    /// does: `rdd_3_7`, `shuffle_0_5_0.data`, …) and returns how many were deleted.
+    ///
+    /// Unlike Spark, a name that is not a plain file name (`..`, anything with `/`) is
+    /// refused rather than followed out of the executor's directories.
+    pub async fn remove_blocks(&self, exec: &AppExecId, block_ids: &[String]) -> Result<i32> {
+        let info = self.registry.get(exec)?;
+        let mut paths = Vec::with_capacity(block_ids.len());
+        for id in block_ids {
+            if id.is_empty() || id == "." || id == ".." || id.contains(['/', '\0']) {
+                warn!(block_id = %id, "refusing to delete a block id that is not a file name");
+                continue;
+            }
+            paths.push(file_path(&info, id)?);
+        }
+        let removed: Vec<PathBuf> = tokio::task::spawn_blocking(move || {
+            paths
+                .into_iter()
+                .filter(|path| match std::fs::remove_file(path) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        warn!(path = %path.display(), error = %e, "failed to delete block");
+                        false
+                    }
+                })
+                .collect()
+        })
+        .await?;
+        for path in removed.iter().filter(|p| p.extension().is_some_and(|e| e == "index")) {
+            self.indexes.invalidate(path);
+        }
+        Ok(i32::try_from(removed.len()).unwrap_or(i32::MAX))
+    }
+}
+
+/// The checksum of the region's bytes as Java's `Checksum.getValue` gives it. A file shorter
+/// than the region is checksummed up to its end, as Spark's stream does.
+fn checksum_of(algorithm: ChecksumAlgorithm, region: &FileRegion) -> io::Result<i64> {
+    let file = File::open(&region.path)?;
+    let mut adler = adler2::Adler32::new();
+    let mut crc = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut pos, end) = (region.offset, region.offset.saturating_add(region.len));
+    while pos < end {
+        let want = (end - pos).min(buf.len() as u64) as usize;
+        let n = match file.read_at(&mut buf[..want], pos) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        match algorithm {
+            ChecksumAlgorithm::Adler32 => adler.write_slice(&buf[..n]),
+            ChecksumAlgorithm::Crc32 => crc.update(&buf[..n]),
+        }
+        pos += n as u64;
+    }
+    Ok(i64::from(match algorithm {
+        ChecksumAlgorithm::Adler32 => adler.checksum(),
+        ChecksumAlgorithm::Crc32 => crc.finalize(),
+    }))
+}
+
+/// The writer's checksum of partition `reduce_id`: the big-endian `i64` at byte
+/// `reduce_id * 8` of the checksum file.
+fn stored_checksum(path: &Path, reduce_id: i32) -> io::Result<i64> {
+    let at = u64::try_from(reduce_id).map_err(io::Error::other)? * 8;
+    let mut be = [0u8; 8];
+    File::open(path)?.read_exact_at(&mut be, at)?;
+    Ok(i64::from_be_bytes(be))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info_in(dirs: &[&Path], sub_dirs: i32) -> ExecutorShuffleInfo {
+        ExecutorShuffleInfo {
+            local_dirs: dirs.iter().map(|d| d.to_string_lossy().into_owned()).collect(),
+            sub_dirs_per_local_dir: sub_dirs,
+            shuffle_manager: "org.apache.spark.shuffle.sort.SortShuffleManager".into(),
+        }
+    }
+
+    #[test]
+    fn paths_match_executor_disk_utils() {
+        // "hello".hashCode() == 99162322 in Java: dir 0 of 2, sub-dir (99162322/2) % 64 = 41.
+        let info = info_in(&[Path::new("/a"), Path::new("/b")], 64);
+        assert_eq!(file_path(&info, "hello").expect("path"), PathBuf::from("/a/29/hello"));
+        // Java's File normalization: repeated and trailing separators go.
+        let info = info_in(&[Path::new("/tmp//x/")], 64);
+        assert_eq!(file_path(&info, "hello").expect("path"), PathBuf::from("/tmp/x/12/hello"));
+        // %02x is a minimum width: 99162322 % 1000 = 322 = 0x142.
+        let info = info_in(&[Path::new("/d")], 1000);
+        assert_eq!(file_path(&info, "hello").expect("path"), PathBuf::from("/d/142/hello"));
+        assert_eq!(java_normalize("//"), "/");
+        assert_eq!(java_normalize("a//b/"), "a/b");
+    }
+
+    #[test]
+    fn unusable_registrations_are_errors() {
+        let none = info_in(&[], 64);
+        assert!(matches!(file_path(&none, "x"), Err(Error::InvalidExecutorInfo { .. })));
+        let zero = info_in(&[Path::new("/a")], 0);
+        assert!(matches!(file_path(&zero, "x"), Err(Error::InvalidExecutorInfo { .. })));
+    }
+
+    #[test]
+    fn checksums_are_java_zip_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("d");
+        std::fs::write(&path, b"xxWikipedia123456789").expect("write");
+        let region = |offset, len| FileRegion { path: path.clone(), offset, len };
+        assert_eq!(
+            checksum_of(ChecksumAlgorithm::Adler32, &region(2, 9)).expect("adler"),
+            0x11E6_0398
+        );
+        assert_eq!(
+            checksum_of(ChecksumAlgorithm::Crc32, &region(11, 9)).expect("crc"),
+            0xCBF4_3926
+        );
+        assert_eq!(checksum_of(ChecksumAlgorithm::Adler32, &region(0, 0)).expect("empty"), 1);
+    }
+
+    /// An executor with one map output of three partitions and one RDD block.
+    struct Fixture {
+        dir: tempfile::TempDir,
+        info: ExecutorShuffleInfo,
+        resolver: BlockResolver,
+        exec: AppExecId,
+    }
+
+    const BLOCKS: [&[u8]; 3] = [b"first", b"", b"third block"];
+
+    impl Fixture {
+        async fn new() -> Self {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let dirs = [dir.path().join("l0"), dir.path().join("l1")];
+            let info = info_in(&[&dirs[0], &dirs[1]], 4);
+            let exec = AppExecId::new("app", "1");
+            let registry = Registry::in_memory();
+            registry.register(exec.clone(), info.clone()).await;
+            let resolver = BlockResolver::new(registry, 1 << 20, OpenFiles::new(8));
+            let f = Self { dir, info, resolver, exec };
+            let mut index = vec![0i64];
+            let mut checksums = Vec::new();
+            for b in BLOCKS {
+                index.push(index[index.len() - 1] + b.len() as i64);
+                checksums.extend_from_slice(&i64::from(adler2::adler32_slice(b)).to_be_bytes());
+            }
+            f.put("shuffle_2_77_0.data", &BLOCKS.concat());
+            f.put(
+                "shuffle_2_77_0.index",
+                &index.iter().flat_map(|o| o.to_be_bytes()).collect::<Vec<_>>(),
+            );
+            f.put("shuffle_2_77_0.checksum.ADLER32", &checksums);
+            f.put("rdd_5_1", b"rdd bytes");
+            f
+        }
+
+        fn put(&self, name: &str, bytes: &[u8]) -> PathBuf {
+            let path = file_path(&self.info, name).expect("path");
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, bytes).expect("write");
+            path
+        }
+
+        async fn bytes_of(&self, block: BlockId) -> Result<Vec<u8>> {
+            let r = self.resolver.resolve(&self.exec, &block).await?;
+            let data = std::fs::read(&r.path)?;
+            Ok(data[r.offset as usize..(r.offset + r.len) as usize].to_vec())
+        }
+
+        async fn diagnose(&self, checksum: i64, algorithm: &str) -> Result<Cause> {
+            self.resolver.diagnose_corruption(&self.exec, 2, 77, 2, checksum, algorithm).await
+        }
+    }
+
+    fn shuffle(reduce_id: i32) -> BlockId {
+        BlockId::Shuffle { shuffle_id: 2, map_id: 77, reduce_id }
+    }
+
+    #[tokio::test]
+    async fn resolves_shuffle_batch_and_rdd_blocks() {
+        let f = Fixture::new().await;
+        assert_eq!(f.bytes_of(shuffle(0)).await.expect("r0"), b"first");
+        assert_eq!(f.bytes_of(shuffle(1)).await.expect("r1"), b"");
+        assert_eq!(f.bytes_of(shuffle(2)).await.expect("r2"), b"third block");
+        let batch = BlockId::ShuffleBatch {
+            shuffle_id: 2,
+            map_id: 77,
+            start_reduce_id: 0,
+            end_reduce_id: 3,
+        };
+        assert_eq!(f.bytes_of(batch).await.expect("batch"), BLOCKS.concat());
+        let rdd = BlockId::Rdd { rdd_id: 5, split_index: 1 };
+        assert_eq!(f.bytes_of(rdd).await.expect("rdd"), b"rdd bytes");
+    }
+
+    #[tokio::test]
+    async fn lookup_failures_are_typed() {
+        let f = Fixture::new().await;
+        assert!(matches!(f.bytes_of(shuffle(3)).await, Err(Error::ReduceOutOfRange { .. })));
+        assert!(matches!(f.bytes_of(shuffle(i32::MAX)).await, Err(Error::ReduceOutOfRange { .. })));
+        let other_map = BlockId::Shuffle { shuffle_id: 2, map_id: 78, reduce_id: 0 };
+        assert!(matches!(f.bytes_of(other_map).await, Err(Error::IndexRead { .. })));
+        let missing = BlockId::Rdd { rdd_id: 5, split_index: 2 };
+        assert!(matches!(f.bytes_of(missing).await, Err(Error::BlockNotFound { .. })));
+        let chunk =
+            BlockId::ShuffleChunk { shuffle_id: 2, shuffle_merge_id: 0, reduce_id: 0, chunk_id: 0 };
+        assert!(matches!(f.bytes_of(chunk).await, Err(Error::UnsupportedBlock(_))));
+        let stranger = AppExecId::new("app", "2");
+        let err = f.resolver.resolve(&stranger, &shuffle(0)).await.expect_err("unknown");
+        assert!(matches!(err, Error::UnknownExecutor { .. }));
+    }
+
+    #[tokio::test]
+    async fn diagnoses_corruption_causes() {
+        let f = Fixture::new().await;
+        let good = i64::from(adler2::adler32_slice(BLOCKS[2]));
+        assert_eq!(f.diagnose(good, "ADLER32").await.expect("ok"), Cause::ChecksumVerifyPass);
+        assert_eq!(f.diagnose(good + 1, "ADLER32").await.expect("ok"), Cause::NetworkIssue);
+        assert_eq!(f.diagnose(good, "MD5").await.expect("ok"), Cause::UnsupportedChecksumAlgorithm);
+        // No CRC32 checksum file was written.
+        assert_eq!(f.diagnose(good, "CRC32").await.expect("ok"), Cause::UnknownIssue);
+        let crc = i64::from(crc32fast::hash(BLOCKS[2]));
+        f.put(
+            "shuffle_2_77_0.checksum.CRC32",
+            &[[0u8; 16].as_slice(), &crc.to_be_bytes()].concat(),
+        );
+        assert_eq!(f.diagnose(crc, "CRC32").await.expect("ok"), Cause::ChecksumVerifyPass);
+        // Same length, different bytes on disk.
+        f.put("shuffle_2_77_0.data", b"firstTHIRD BLOCK");
+        assert_eq!(f.diagnose(good, "ADLER32").await.expect("ok"), Cause::DiskIssue);
+    }
+
+    #[tokio::test]
+    async fn removes_named_files_only() {
+        let f = Fixture::new().await;
+        f.bytes_of(shuffle(0)).await.expect("caches the index");
+        let outside = f.dir.path().join("keep");
+        std::fs::write(&outside, b"x").expect("write");
+        let ids: Vec<String> = [
+            "rdd_5_1",
+            "rdd_9_9",
+            "../../keep",
+            "..",
+            "shuffle_2_77_0.index",
+            "shuffle_2_77_0.data",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(f.resolver.remove_blocks(&f.exec, &ids).await.expect("removed"), 3);
+        assert!(outside.exists());
+        // The cached index was dropped with its file.
+        assert!(matches!(f.bytes_of(shuffle(0)).await, Err(Error::IndexRead { .. })));
+        let stranger = AppExecId::new("other", "1");
+        assert!(f.resolver.remove_blocks(&stranger, &ids).await.is_err());
+    }
+}
