@@ -97,8 +97,9 @@ pub struct Config {
     /// whole seconds, as Spark reads it). `None` when the value is zero or negative, which
     /// Netty takes as "never".
     pub connection_timeout: Option<Duration>,
-    /// At this many chunks being sent daemon-wide, a connection asking for one more is closed
-    /// (`spark.shuffle.maxChunksBeingTransferred`, default `Long.MAX_VALUE`).
+    /// At this many chunks being sent daemon-wide, a request for one more is answered with a
+    /// ChunkFetchFailure/StreamFailure (`spark.shuffle.maxChunksBeingTransferred`, default
+    /// `Long.MAX_VALUE`). Spark closes the connection instead, failing every fetch on it.
     pub max_chunks_being_transferred: u64,
     /// Bytes of `.index` files kept parsed in memory
     /// (`spark.shuffle.service.index.cache.size`, default `100m`; a bare number is bytes,
@@ -196,7 +197,7 @@ impl Config {
         };
         c.connection_timeout = u64::try_from(secs).ok().filter(|&s| s > 0).map(Duration::from_secs);
         if let Some((key, v)) = get(keys::MAX_CHUNKS_BEING_TRANSFERRED) {
-            // Zero or less would make every fetch close its connection.
+            // Zero or less would refuse every chunk.
             c.max_chunks_being_transferred = int_in(key, v, 1, i64::MAX)? as u64;
         }
         if let Some((key, v)) = get(keys::INDEX_CACHE_SIZE) {

@@ -68,6 +68,31 @@ pub enum Error {
     /// A block kind this service cannot serve (merged shuffle chunks: no push-based shuffle).
     #[error("block {0} cannot be served by this shuffle service")]
     UnsupportedBlock(BlockId),
+    /// A request that decoded but makes no sense (ids of mixed kinds, a batch range that is
+    /// not two numbers, …): Spark's IllegalArgumentException.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// A message this service never accepts from a client (uploads, responses).
+    #[error("Unexpected message: {0}")]
+    UnexpectedMessage(&'static str),
+    /// Push-based shuffle, which a standalone or Mesos shuffle service does not support.
+    #[error("{0} is not supported: push-based shuffle is disabled on this shuffle service")]
+    PushUnsupported(&'static str),
+    /// An authenticated connection acted for another application.
+    #[error("Client for {client} not authorized for application {app_id}.")]
+    NotAuthorized {
+        /// The application the connection authenticated as.
+        client: String,
+        /// The application the request names.
+        app_id: String,
+    },
+    /// A connection sent nothing and was sent nothing for the idle timeout
+    /// (`spark.shuffle.io.connectionTimeout`), or stopped reading what it asked for.
+    #[error("connection idle for {0:?}")]
+    Idle(std::time::Duration),
+    /// An RPC body or message that does not decode.
+    #[error(transparent)]
+    Protocol(#[from] shuffle_protocol::Error),
     /// The registered-executor store failed.
     #[error("registered-executor store {path}: {source}")]
     Store {

@@ -1,11 +1,25 @@
 //! The per-agent shuffle daemon: serves sort-shuffle blocks to stock Spark executors.
+//!
+//! Data flows one way: [`server`] accepts a socket → [`conn`] reads requests with the
+//! protocol crate → [`handler`] acts on each BlockTransferMessage → [`stream`] hands out the
+//! chunks of opened streams → [`resolver`] maps a block to a [`file_region`] through the
+//! [`index`] cache and the [`registry`] of executors → the region goes to the socket by
+//! sendfile. [`state`] holds what connections share; [`config`] reads Spark's keys.
 
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod file_region;
+pub mod handler;
 pub mod index;
 pub mod metrics;
 pub mod registry;
 pub mod resolver;
+pub mod server;
+pub mod state;
+pub mod stream;
 
+pub use config::Config;
 pub use error::{Error, Result};
+pub use server::run;
+pub use state::State;

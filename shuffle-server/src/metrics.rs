@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use shuffle_protocol::block_id::BlockId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -47,6 +48,20 @@ pub const CLEANED_BYTES: &str = "cleanedBytes";
 pub const CLEANED_FILES: &str = "cleanedFiles";
 /// Gauge: block streams currently open (ours).
 pub const ACTIVE_STREAMS: &str = "activeStreams";
+
+/// Marks one chunk handed out: Spark's blockTransferMessageRate, blockTransferRate (a batch
+/// counts its reduce partitions) and blockTransferRateBytes.
+pub fn mark_chunk(block: &BlockId, bytes: u64) {
+    let blocks = match *block {
+        BlockId::ShuffleBatch { start_reduce_id, end_reduce_id, .. } => {
+            u64::try_from(i64::from(end_reduce_id) - i64::from(start_reduce_id)).unwrap_or(0)
+        }
+        _ => 1,
+    };
+    counter!(BLOCK_TRANSFER_MESSAGE_RATE).increment(1);
+    counter!(BLOCK_TRANSFER_RATE).increment(blocks);
+    counter!(BLOCK_TRANSFER_RATE_BYTES).increment(bytes);
+}
 
 /// Installs the Prometheus recorder as the process-wide one and describes every metric.
 /// Call once, before anything records.

@@ -6,7 +6,9 @@
 //!   build of the sources, and runs main classes.
 //! * [`golden`] reads and compares golden-vector files (`<name> <hex>` lines).
 //! * [`fixture`] writes Spark-layout shuffle files for end-to-end tests.
+//! * [`daemon`] runs our `shuffle-server` binary as a child process.
 
+pub mod daemon;
 pub mod fixture;
 
 use std::collections::hash_map::DefaultHasher;

@@ -47,7 +47,12 @@ public final class SparkShuffleDriver {
 
   private SparkShuffleDriver() {}
 
+  /** The protocol channel; System.out itself goes to stderr, so that Spark's log lines do not. */
+  private static final java.io.PrintStream OUT = System.out;
+
   public static void main(String[] args) throws Exception {
+    // Before any Spark class loads: log4j's default console appender binds to System.out.
+    System.setOut(System.err);
     Map<String, String> conf = new HashMap<>();
     for (String key : System.getProperties().stringPropertyNames()) {
       if (key.startsWith("spark.")) {
@@ -173,7 +178,7 @@ public final class SparkShuffleDriver {
   }
 
   private static synchronized void out(String s) {
-    System.out.println(s);
-    System.out.flush();
+    OUT.println(s);
+    OUT.flush();
   }
 }

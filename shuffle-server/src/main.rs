@@ -1,0 +1,90 @@
+//! `shuffle-server`: reads the configuration, binds, and serves until SIGINT or SIGTERM.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use shuffle_server::config::Cli;
+use shuffle_server::{metrics, run, Config, State};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+/// Blocking threads beyond one per open file, for stats, deletes and the store.
+const EXTRA_BLOCKING_THREADS: usize = 64;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let config = match Cli::parse().load() {
+        Ok(config) => config,
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Every open shuffle file is used from a blocking thread, so the pool must not be the
+    // bottleneck that the open-file bound is meant to be.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(config.max_open_files.saturating_add(EXTRA_BLOCKING_THREADS))
+        .build();
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(serve(config)),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> shuffle_server::Result<()> {
+    let shutdown = CancellationToken::new();
+    tokio::spawn(signalled(shutdown.clone()));
+
+    let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+    if let Some(port) = config.metrics_port {
+        let handle = metrics::install()?;
+        let metrics_listener = TcpListener::bind((config.host.as_str(), port)).await?;
+        info!(addr = %metrics_listener.local_addr()?, "metrics endpoint listening");
+        tokio::spawn(metrics::serve_metrics(
+            metrics_listener,
+            handle,
+            shutdown.clone().cancelled_owned(),
+        ));
+    }
+    let state = State::open(config).await?;
+    info!(addr = %listener.local_addr()?, executors = state.registry().len(),
+        "shuffle service listening");
+    run(listener, state, shutdown.cancelled()).await;
+    info!("shuffle service stopped");
+    Ok(())
+}
+
+/// Cancels `shutdown` on the first SIGINT or SIGTERM.
+async fn signalled(shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            error!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the daemon");
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.cancel();
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => info!("SIGINT received"),
+        _ = term.recv() => info!("SIGTERM received"),
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,119 @@
+//! What every connection shares: configuration, registered executors, the block resolver,
+//! open streams and the count of chunks being sent.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::file_region::OpenFiles;
+use crate::registry::{Registry, DB_FILE};
+use crate::resolver::BlockResolver;
+use crate::stream::StreamManager;
+
+/// The daemon's shared state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct State {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    resolver: BlockResolver,
+    streams: StreamManager,
+    chunks_in_flight: Arc<AtomicU64>,
+}
+
+impl State {
+    /// Opens the state `config` describes: the registered-executor store in
+    /// [`Config::state_dir`] (created if missing) when [`Config::db_enabled`], else an
+    /// in-memory registry.
+    pub async fn open(config: Config) -> Result<Self> {
+        let registry = if config.db_enabled {
+            tokio::fs::create_dir_all(&config.state_dir).await?;
+            Registry::open(config.state_dir.join(DB_FILE)).await?
+        } else {
+            Registry::in_memory()
+        };
+        Ok(Self::new(config, registry))
+    }
+
+    /// State over an already opened registry.
+    pub fn new(config: Config, registry: Registry) -> Self {
+        let files = OpenFiles::new(config.max_open_files);
+        let resolver = BlockResolver::new(registry, config.index_cache_size, files);
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                resolver,
+                streams: StreamManager::new(),
+                chunks_in_flight: Arc::new(AtomicU64::new(0)),
+            }),
+        }
+    }
+
+    /// The configuration the daemon runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Block lookup over the registered executors.
+    pub fn resolver(&self) -> &BlockResolver {
+        &self.inner.resolver
+    }
+
+    /// The registered executors.
+    pub fn registry(&self) -> &Registry {
+        self.inner.resolver.registry()
+    }
+
+    /// Open block streams.
+    pub fn streams(&self) -> &StreamManager {
+        &self.inner.streams
+    }
+
+    /// Counts one more chunk being sent, unless `spark.shuffle.maxChunksBeingTransferred`
+    /// are already; the chunk stops counting when the guard drops.
+    pub fn begin_chunk(&self) -> Option<ChunkInFlight> {
+        let limit = self.inner.config.max_chunks_being_transferred;
+        let counter = &self.inner.chunks_in_flight;
+        counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1))
+            .ok()?;
+        Some(ChunkInFlight(counter.clone()))
+    }
+
+    /// Chunks being sent right now, daemon-wide.
+    pub fn chunks_in_flight(&self) -> u64 {
+        self.inner.chunks_in_flight.load(Ordering::Acquire)
+    }
+}
+
+/// One chunk counted against `spark.shuffle.maxChunksBeingTransferred` until dropped.
+#[derive(Debug)]
+pub struct ChunkInFlight(Arc<AtomicU64>);
+
+impl Drop for ChunkInFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_in_flight_are_bounded_and_released() {
+        let config = Config { max_chunks_being_transferred: 2, ..Config::default() };
+        let state = State::new(config, Registry::in_memory());
+        let a = state.begin_chunk();
+        let b = state.begin_chunk();
+        assert!(a.is_some() && b.is_some());
+        assert!(state.begin_chunk().is_none());
+        drop(a);
+        assert_eq!(state.chunks_in_flight(), 1);
+        assert!(state.begin_chunk().is_some());
+    }
+}
