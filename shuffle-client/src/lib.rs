@@ -1,1 +1,96 @@
-//! Async client for Spark's external shuffle service.
+//! Async client for Apache Spark 3.5's external shuffle service (and this project's
+//! replacement): what an executor or driver does with it, over the same wire protocol.
+//!
+//! - [`ShuffleClient::register_executor`], [`ShuffleClient::remove_blocks`],
+//!   [`ShuffleClient::get_local_dirs_for_executors`],
+//!   [`ShuffleClient::diagnose_corruption`]: one RPC each.
+//! - [`ShuffleClient::fetch_blocks`] and its variants: open a stream of blocks
+//!   (`FetchShuffleBlocks`, `FetchShuffleBlockChunks` or `OpenBlocks`) and receive them as a
+//!   [`BlockStream`], over pipelined `ChunkFetchRequest`s or `StreamRequest`s, in memory or
+//!   into writers/files, retrying connection errors without yielding any block twice.
+//! - [`ShuffleClient::register_driver`]: Mesos-style driver registration with a background
+//!   heartbeat ([`DriverRegistration`]).
+//!
+//! Settings mirror Spark's `spark.shuffle.io.*` keys ([`ClientConfig`], optionally read
+//! from Spark properties). Authentication (SASL, AuthEngine) is not implemented: use it with
+//! services that have `spark.authenticate` off. Errors are one [`Error`] type with
+//! predicates ([`Error::is_retryable`], [`Error::is_block_failure`], …).
+//!
+//! Modules, in the order data flows: [`client`] (operations) → `fetcher` (request planning,
+//! chunk order, retries of fetches) → `pool` (connections per address) → `transport` (one
+//! connection: a writer task, and a reader task dispatching responses by request id, by
+//! stream chunk id, and first-in first-out for streams) → the `shuffle-protocol` codec.
+//!
+//! # Example
+//!
+//! Register an executor, then fetch two blocks of its map output 5 (a tiny in-process fake
+//! server stands in for the service here):
+//!
+//! ```
+//! # use shuffle_protocol::{Inbound, Request, ServerRole, Connection, DEFAULT_MAX_FRAME_LEN};
+//! # use shuffle_protocol::message::{ChunkFetchSuccess, RpcResponse};
+//! # use shuffle_protocol::shuffle::{BlockTransferMessage, StreamHandle};
+//! # use shuffle_protocol::codec::Encode;
+//! # async fn fake_server(listener: tokio::net::TcpListener) -> shuffle_protocol::Result<()> {
+//! #     let (socket, _) = listener.accept().await?;
+//! #     let mut conn = Connection::<_, ServerRole>::new(socket, DEFAULT_MAX_FRAME_LEN);
+//! #     while let Some(Inbound::Message(request)) = conn.read().await? {
+//! #         match request {
+//! #             Request::RpcRequest(rpc) => {
+//! #                 let body = match BlockTransferMessage::decode(rpc.body)? {
+//! #                     BlockTransferMessage::FetchShuffleBlocks(_) => {
+//! #                         BlockTransferMessage::from(StreamHandle { stream_id: 1, num_chunks: 2 }).to_bytes()
+//! #                     }
+//! #                     _ => bytes::Bytes::new(),
+//! #                 };
+//! #                 conn.write_message(&RpcResponse { request_id: rpc.request_id, body }).await?;
+//! #             }
+//! #             Request::ChunkFetchRequest(req) => {
+//! #                 let body = format!("block {}", req.stream_chunk_id.chunk_index).into();
+//! #                 conn.write_message(&ChunkFetchSuccess { stream_chunk_id: req.stream_chunk_id, body }).await?;
+//! #             }
+//! #             _ => {}
+//! #         }
+//! #     }
+//! #     Ok(())
+//! # }
+//! use futures::TryStreamExt;
+//! use shuffle_client::{ClientConfig, ShuffleClient};
+//! use shuffle_protocol::shuffle::ExecutorShuffleInfo;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), shuffle_client::Error> {
+//! # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| shuffle_client::Error::Connect { addr: String::new(), source: e.into() })?;
+//! # let addr = listener.local_addr().map_err(|e| shuffle_client::Error::Connect { addr: String::new(), source: e.into() })?;
+//! # tokio::spawn(fake_server(listener));
+//! let client = ShuffleClient::new(ClientConfig::default());
+//! let info = ExecutorShuffleInfo {
+//!     local_dirs: vec!["/tmp/blockmgr-0001".into()],
+//!     sub_dirs_per_local_dir: 64,
+//!     shuffle_manager: "org.apache.spark.shuffle.sort.SortShuffleManager".into(),
+//! };
+//! client.register_executor(addr, "app-1", "7", info).await?;
+//!
+//! let ids = vec!["shuffle_0_5_0".to_owned(), "shuffle_0_5_1".to_owned()];
+//! let blocks: Vec<_> = client.fetch_blocks(addr, "app-1", "7", ids).try_collect().await?;
+//! assert_eq!(blocks[0].0, "shuffle_0_5_0");
+//! assert_eq!(&blocks[1].1[..], b"block 1");
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod client;
+pub mod config;
+mod driver;
+pub mod error;
+mod fetcher;
+mod pool;
+mod retry;
+mod transport;
+
+pub use client::{FetchOptions, ShuffleClient, Transfer};
+pub use config::ClientConfig;
+pub use driver::DriverRegistration;
+pub use error::{Error, Result};
+pub use fetcher::{BlockStream, Downloaded};
+pub use pool::PeerAddr;

@@ -7,9 +7,11 @@
 //! * [`golden`] reads and compares golden-vector files (`<name> <hex>` lines).
 //! * [`fixture`] writes Spark-layout shuffle files for end-to-end tests.
 //! * [`daemon`] runs our `shuffle-server` binary as a child process.
+//! * [`jvm_service`] runs Spark's own JVM external shuffle service (standalone or Mesos).
 
 pub mod daemon;
 pub mod fixture;
+pub mod jvm_service;
 
 use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsStr;

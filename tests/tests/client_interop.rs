@@ -1,0 +1,303 @@
+//! Our `shuffle-client` against Spark 3.5.6's own JVM external shuffle service.
+//!
+//! [`check_client_against`] and [`check_driver_registration_against`] take only a server
+//! address, so the same scenarios can run against any service that reads this machine's
+//! files (the JVM one here; our daemon too).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use shuffle_client::{ClientConfig, FetchOptions, ShuffleClient, Transfer};
+use shuffle_protocol::shuffle::{Cause, ExecutorShuffleInfo};
+use shuffle_tests::fixture::{adler32, Shape, ShuffleFixture, SUB_DIRS};
+use shuffle_tests::jvm_service::{JvmShuffleService, ServiceKind};
+use shuffle_tests::require_real_spark;
+
+const APP: &str = "app-client-interop";
+const EXEC: &str = "1";
+
+/// 24 maps × 10 reduces, map ids 1000.., with 3 blocks of 2–5 MiB and 32 empty ones.
+const SHAPE: Shape = Shape { shuffle_id: 4, maps: 24, reduces: 10, map_id_base: 1000 };
+
+fn block_id(map_id: i64, reduce_id: i32) -> String {
+    format!("shuffle_{}_{map_id}_{reduce_id}", SHAPE.shuffle_id)
+}
+
+/// Parses `shuffle_S_M_R` back into (M, R).
+fn map_reduce(id: &str) -> (i64, i32) {
+    let parts: Vec<&str> = id.split('_').collect();
+    let map_id = parts[2].parse().unwrap_or_else(|e| panic!("{id}: {e}"));
+    let reduce_id = parts[3].parse().unwrap_or_else(|e| panic!("{id}: {e}"));
+    (map_id, reduce_id)
+}
+
+/// A client with test-speed retries.
+fn client(configure: impl FnOnce(&mut ClientConfig)) -> ShuffleClient {
+    let mut config =
+        ClientConfig { retry_wait: Duration::from_millis(200), ..ClientConfig::default() };
+    configure(&mut config);
+    ShuffleClient::new(config)
+}
+
+/// Runs a check with a limit, so a hang fails the test instead of the suite.
+async fn limit<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(120), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within 120 s"))
+}
+
+/// The whole client scenario against the service at `addr`: register an executor whose
+/// local dirs hold a fresh [`ShuffleFixture`], then fetch every block one by one (eight
+/// fetches at a time over the pooled connection), all in one request, as batches, over the
+/// stream path into memory and into files, with the old protocol; check block failures, an
+/// RDD block, RemoveBlocks, GetLocalDirsForExecutors and DiagnoseCorruption. Every byte is
+/// compared with the fixture.
+pub async fn check_client_against(addr: SocketAddr) {
+    let fixture = ShuffleFixture::write(SHAPE, 2).unwrap_or_else(|e| panic!("fixture: {e}"));
+    let all: Vec<(i64, i32)> =
+        fixture.map_ids().flat_map(|m| (0..SHAPE.reduces).map(move |r| (m, r))).collect();
+    let lens: Vec<usize> = all.iter().map(|&(m, r)| fixture.block_len(m, r)).collect();
+    assert!(lens.contains(&0), "the fixture should have empty blocks");
+    assert!(lens.iter().any(|&l| l >= 2 << 20), "the fixture should have multi-MiB blocks");
+
+    let client = client(|_| {});
+    let info = ExecutorShuffleInfo {
+        local_dirs: fixture.local_dirs.clone(),
+        sub_dirs_per_local_dir: SUB_DIRS,
+        shuffle_manager: "org.apache.spark.shuffle.sort.SortShuffleManager".into(),
+    };
+    limit("register", client.register_executor(addr, APP, EXEC, info))
+        .await
+        .unwrap_or_else(|e| panic!("RegisterExecutor: {e}"));
+
+    // One block per request, eight requests in flight.
+    let fixture_ref = &fixture;
+    let single = futures::stream::iter(all.clone())
+        .map(|(m, r)| {
+            let (client, fixture) = (client.clone(), fixture_ref);
+            async move {
+                let got: Vec<(String, Bytes)> = client
+                    .fetch_blocks(addr, APP, EXEC, vec![block_id(m, r)])
+                    .try_collect()
+                    .await
+                    .unwrap_or_else(|e| panic!("fetching {}: {e}", block_id(m, r)));
+                assert_eq!(got.len(), 1);
+                assert_eq!(got[0].0, block_id(m, r));
+                assert!(got[0].1 == fixture.block_bytes(m, r), "bytes of {}", block_id(m, r));
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<()>>();
+    limit("single-block fetches", single).await;
+
+    // Everything in one request, reducer-major: yielded grouped by map, in map order.
+    let request: Vec<String> =
+        (0..SHAPE.reduces).flat_map(|r| fixture.map_ids().map(move |m| block_id(m, r))).collect();
+    let got: Vec<(String, Bytes)> =
+        limit("one big fetch", client.fetch_blocks(addr, APP, EXEC, request).try_collect())
+            .await
+            .unwrap_or_else(|e| panic!("fetching all blocks: {e}"));
+    let order: Vec<String> = all.iter().map(|&(m, r)| block_id(m, r)).collect();
+    assert_eq!(got.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), order);
+    for (id, data) in &got {
+        let (m, r) = map_reduce(id);
+        assert!(*data == fixture.block_bytes(m, r), "bytes of {id}");
+    }
+
+    // Batches: whole map outputs and partial ranges, one chunk per map.
+    let batches: Vec<(i64, i32, i32)> = fixture
+        .map_ids()
+        .enumerate()
+        .map(|(i, m)| if i % 2 == 0 { (m, 0, SHAPE.reduces) } else { (m, 3, 7) })
+        .collect();
+    let request: Vec<String> = batches
+        .iter()
+        .map(|&(m, start, end)| format!("shuffle_{}_{m}_{start}_{end}", SHAPE.shuffle_id))
+        .collect();
+    let got: Vec<(String, Bytes)> =
+        limit("batch fetch", client.fetch_blocks(addr, APP, EXEC, request.clone()).try_collect())
+            .await
+            .unwrap_or_else(|e| panic!("batch fetch: {e}"));
+    assert_eq!(got.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), request);
+    for ((id, data), &(m, start, end)) in got.iter().zip(&batches) {
+        assert!(*data == fixture.range_bytes(m, start, end), "bytes of {id}");
+    }
+
+    // The stream path, into memory and into files: the largest blocks, an empty one, small ones.
+    let mut by_size: Vec<(usize, (i64, i32))> =
+        lens.iter().copied().zip(all.iter().copied()).collect();
+    by_size.sort_by_key(|&(len, _)| std::cmp::Reverse(len));
+    let empty = all[lens.iter().position(|&l| l == 0).unwrap_or(0)];
+    let mut picked: Vec<(i64, i32)> = by_size.iter().take(3).map(|&(_, b)| b).collect();
+    picked.extend([empty, all[1], all[2]]);
+    let request: Vec<String> = picked.iter().map(|&(m, r)| block_id(m, r)).collect();
+    let options = FetchOptions { transfer: Transfer::Stream, size_hint: None };
+    let got: Vec<(String, Bytes)> = limit(
+        "stream fetch",
+        client.fetch_blocks_with(addr, APP, EXEC, request.clone(), options).try_collect(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("stream fetch: {e}"));
+    assert_eq!(got.len(), request.len());
+    for (id, data) in &got {
+        let (m, r) = map_reduce(id);
+        assert!(*data == fixture.block_bytes(m, r), "bytes of {id} (stream path)");
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let files: Vec<_> = limit(
+        "stream fetch to files",
+        client.fetch_blocks_to_dir(addr, APP, EXEC, request, dir.path()).try_collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("stream fetch to files: {e}"));
+    assert_eq!(files.len(), picked.len());
+    for (id, file) in &files {
+        let (m, r) = map_reduce(id);
+        let on_disk = std::fs::read(&file.target).unwrap_or_else(|e| panic!("{e}"));
+        assert!(on_disk == fixture.block_bytes(m, r), "bytes of {id} (file)");
+        assert_eq!(file.len, on_disk.len() as u64);
+    }
+
+    // A missing map output fails its block (lazily, at chunk time) and the fetch goes on.
+    // It is the last block here because the JVM's stream iterator does not move past a block
+    // it failed to open: every later chunk of that stream fails with the same error.
+    let (m0, m1) = (SHAPE.map_id_base, SHAPE.map_id_base + 1);
+    let request = vec![block_id(m0, 1), block_id(m1, 1), block_id(99_999, 0)];
+    let got: Vec<_> = limit(
+        "fetch with a missing block",
+        client.fetch_blocks(addr, APP, EXEC, request.clone()).collect(),
+    )
+    .await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (result, id) in got.iter().zip(&request).take(2) {
+        let (m, r) = map_reduce(id);
+        assert!(
+            matches!(result, Ok((got_id, d)) if got_id == id && *d == fixture.block_bytes(m, r)),
+            "{id}: {:?}",
+            result.as_ref().map(|(id, _)| id)
+        );
+    }
+    match &got[2] {
+        Err(e) => {
+            assert!(e.is_block_failure() && !e.is_retryable(), "{e}");
+            assert_eq!(e.block_id(), Some(request[2].as_str()));
+        }
+        Ok((id, _)) => panic!("{id} does not exist but was fetched"),
+    }
+
+    // The old protocol: OpenBlocks for shuffle blocks, in the given order.
+    let old = self::client(|c| c.use_old_fetch_protocol = true);
+    let request = vec![block_id(m1, 2), block_id(m0, 5), block_id(m1, 0)];
+    let got: Vec<(String, Bytes)> = limit(
+        "old-protocol fetch",
+        old.fetch_blocks(addr, APP, EXEC, request.clone()).try_collect(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("old-protocol fetch: {e}"));
+    assert_eq!(got.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), request);
+    for (id, data) in &got {
+        let (m, r) = map_reduce(id);
+        assert!(*data == fixture.block_bytes(m, r), "bytes of {id} (OpenBlocks)");
+    }
+
+    // An RDD block: fetched whole with OpenBlocks, then removed.
+    let rdd: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+    let rdd_path = fixture.put("rdd_7_3", &rdd).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<(String, Bytes)> = limit(
+        "rdd fetch",
+        client.fetch_blocks(addr, APP, EXEC, vec!["rdd_7_3".into()]).try_collect(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("rdd fetch: {e}"));
+    assert!(got.len() == 1 && got[0].1 == rdd, "rdd_7_3 bytes");
+    let removed = limit(
+        "remove",
+        client.remove_blocks(addr, APP, EXEC, vec!["rdd_7_3".into(), "rdd_7_4".into()]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("RemoveBlocks: {e}"));
+    assert_eq!(removed, 1);
+    assert!(!rdd_path.exists());
+
+    let dirs =
+        limit("local dirs", client.get_local_dirs_for_executors(addr, APP, vec![EXEC.into()]))
+            .await
+            .unwrap_or_else(|e| panic!("GetLocalDirsForExecutors: {e}"));
+    assert_eq!(dirs.get(EXEC), Some(&fixture.local_dirs));
+    let unknown =
+        limit("local dirs", client.get_local_dirs_for_executors(addr, APP, vec!["nope".into()]))
+            .await;
+    assert!(matches!(&unknown, Err(e) if !e.is_retryable()), "{unknown:?}");
+
+    // DiagnoseCorruption: the writer's checksum file agrees with the data, so the right
+    // checksum passes and a wrong one points at the network.
+    let (m, r) = all.iter().copied().find(|&(m, r)| fixture.block_len(m, r) > 0).unwrap_or(all[0]);
+    let checksum = i64::from(adler32(&fixture.block_bytes(m, r)));
+    let id = block_id(m, r);
+    let pass =
+        limit("diagnose", client.diagnose_corruption(addr, APP, EXEC, &id, checksum, "ADLER32"))
+            .await;
+    assert_eq!(
+        pass.unwrap_or_else(|e| panic!("DiagnoseCorruption: {e}")),
+        Cause::ChecksumVerifyPass
+    );
+    let network = limit(
+        "diagnose",
+        client.diagnose_corruption(addr, APP, EXEC, &id, checksum + 1, "ADLER32"),
+    )
+    .await;
+    assert_eq!(network.unwrap_or_else(|e| panic!("DiagnoseCorruption: {e}")), Cause::NetworkIssue);
+}
+
+/// Heartbeat timeout the driver check registers with.
+const DRIVER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Registers a driver with the (Mesos) service at `addr` with a [`DRIVER_TIMEOUT`] heartbeat
+/// timeout, keeps it alive with heartbeats every 200 ms for 1.5 timeouts on the
+/// registration's connection, then stops them.
+pub async fn check_driver_registration_against(addr: SocketAddr) {
+    let client = client(|c| c.driver_heartbeat_interval = Duration::from_millis(200));
+    let registration = limit("register driver", client.register_driver(addr, APP, DRIVER_TIMEOUT))
+        .await
+        .unwrap_or_else(|e| panic!("RegisterDriver: {e}"));
+    tokio::time::sleep(DRIVER_TIMEOUT * 3 / 2).await;
+    assert!(registration.heartbeats_sent() >= 10, "{} heartbeats", registration.heartbeats_sent());
+    // The service never answers heartbeats, and keeps the connection.
+    assert_eq!(registration.registrations(), 1);
+    registration.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_against_jvm_external_shuffle_service() {
+    if !require_real_spark() {
+        return;
+    }
+    let service = JvmShuffleService::start(ServiceKind::Standalone, &[])
+        .unwrap_or_else(|e| panic!("starting the JVM service: {e}"));
+    check_client_against(service.addr()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn driver_registration_against_jvm_mesos_shuffle_service() {
+    if !require_real_spark() {
+        return;
+    }
+    // Expiry checks every second, so a missed heartbeat shows within the test.
+    let service =
+        JvmShuffleService::start(ServiceKind::Mesos, &[("spark.shuffle.cleaner.interval", "1s")])
+            .unwrap_or_else(|e| panic!("starting the JVM Mesos service: {e}"));
+    check_driver_registration_against(service.addr()).await;
+    let log = service.log();
+    assert!(log.contains(&format!("Received registration request from app {APP}")), "{log}");
+    // The heartbeats kept the application past its timeout…
+    let expired = format!("Application {APP} timed out");
+    assert!(!log.contains(&expired), "{log}");
+    // …and without them the service expires it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !service.log().contains(&expired) {
+        assert!(tokio::time::Instant::now() < deadline, "never expired:\n{}", service.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
