@@ -7,11 +7,13 @@
 //! * [`golden`] reads and compares golden-vector files (`<name> <hex>` lines).
 //! * [`fixture`] writes Spark-layout shuffle files for end-to-end tests.
 //! * [`daemon`] runs our `shuffle-server` binary as a child process.
+//! * [`server`] runs the daemon in-process and speaks raw protocol to it.
 //! * [`jvm_service`] runs Spark's own JVM external shuffle service (standalone or Mesos).
 
 pub mod daemon;
 pub mod fixture;
 pub mod jvm_service;
+pub mod server;
 
 use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsStr;
