@@ -51,9 +51,28 @@ pub mod keys {
     pub const AUTHENTICATE_SECRET: &str = "spark.authenticate.secret";
     /// Whether executor registrations survive a restart.
     pub const DB_ENABLED: &str = "spark.shuffle.service.db.enabled";
+    /// A file whose bytes, Base64-encoded, are the shared secret (Spark's k8s secret file).
+    pub const AUTHENTICATE_SECRET_FILE: &str = "spark.authenticate.secret.file";
+    /// Prefix of per-application secrets: `spark.shuffle.service.rs.appSecrets.<appId>` (ours).
+    pub const APP_SECRETS_PREFIX: &str = "spark.shuffle.service.rs.appSecrets.";
+    /// A properties file of `appId=secret` lines (ours).
+    pub const APP_SECRETS_FILE: &str = "spark.shuffle.service.rs.appSecretsFile";
+    /// Whether the AuthEngine protocol (and its wire encryption) is offered.
+    pub const CRYPTO_ENABLED: &str = "spark.network.crypto.enabled";
+    /// The AuthEngine session cipher.
+    pub const CRYPTO_CIPHER: &str = "spark.network.crypto.cipher";
+    /// The AuthEngine key-derivation version.
+    pub const AUTH_ENGINE_VERSION: &str = "spark.network.crypto.authEngineVersion";
+    /// Whether a SASL client is still accepted when the AuthEngine is on.
+    pub const CRYPTO_SASL_FALLBACK: &str = "spark.network.crypto.saslFallback";
+    /// Directories registered local dirs must lie under (ours).
+    pub const ALLOWED_LOCAL_DIR_ROOTS: &str = "spark.shuffle.service.rs.allowedLocalDirRoots";
+
+    /// Idle time after which an application with no registered driver is cleaned (ours).
+    pub const APP_IDLE_TIMEOUT: &str = "spark.shuffle.service.rs.appIdleTimeout";
 
     /// Every key above, for telling known keys from ignored ones.
-    pub const ALL: [&str; 15] = [
+    pub const ALL: [&str; 24] = [
         HOST,
         PORT,
         STATE_DIR,
@@ -69,6 +88,15 @@ pub mod keys {
         AUTHENTICATE,
         AUTHENTICATE_SECRET,
         DB_ENABLED,
+        AUTHENTICATE_SECRET_FILE,
+        APP_SECRETS_PREFIX,
+        APP_SECRETS_FILE,
+        CRYPTO_ENABLED,
+        CRYPTO_CIPHER,
+        AUTH_ENGINE_VERSION,
+        CRYPTO_SASL_FALLBACK,
+        ALLOWED_LOCAL_DIR_ROOTS,
+        APP_IDLE_TIMEOUT,
     ];
 }
 
@@ -118,12 +146,39 @@ pub struct Config {
     /// Period of the Mesos cleaner that expires applications whose driver stopped sending
     /// heartbeats (`spark.shuffle.cleaner.interval`, default 30s; a bare number is seconds).
     pub cleaner_interval: Duration,
+    /// Opt-in rule for drivers that never send RegisterDriver: an application with no
+    /// registered driver whose executors made no request naming it for this long is cleaned
+    /// like an expired one (`spark.shuffle.service.rs.appIdleTimeout`, a time, a bare number
+    /// is seconds; default unset = off).
+    pub app_idle_timeout: Option<Duration>,
     /// Whether clients must authenticate with the shared secret (`spark.authenticate`,
     /// default false).
     pub authenticate: bool,
-    /// The shared secret (`spark.authenticate.secret`); required when
-    /// [`Config::authenticate`] is set. Never printed.
+    /// The shared secret (`spark.authenticate.secret`, else the Base64 of the bytes of
+    /// `spark.authenticate.secret.file`, as Spark reads that file). It or
+    /// [`Config::app_secrets`] is required when [`Config::authenticate`] is set. Never printed.
     pub auth_secret: Option<Secret>,
+    /// Per-application secrets (`spark.shuffle.service.rs.appSecrets.<appId>` keys, and the
+    /// `appId=secret` lines of the properties file `spark.shuffle.service.rs.appSecretsFile`;
+    /// keys win). An application listed here authenticates with its own secret only; others
+    /// fall back to [`Config::auth_secret`], if set.
+    pub app_secrets: BTreeMap<String, Secret>,
+    /// Whether clients may authenticate with Spark's AuthEngine protocol, which also encrypts
+    /// the connection (`spark.network.crypto.enabled`, default false).
+    pub crypto_enabled: bool,
+    /// The AuthEngine session cipher; must match the clients'
+    /// (`spark.network.crypto.cipher`, default `AES/CTR/NoPadding`).
+    pub crypto_cipher: CryptoCipher,
+    /// The AuthEngine key derivation, 1 or 2; must match the clients'
+    /// (`spark.network.crypto.authEngineVersion`, default 1).
+    pub auth_engine_version: u8,
+    /// With [`Config::crypto_enabled`], whether SASL clients are still accepted
+    /// (`spark.network.crypto.saslFallback`, default true).
+    pub crypto_sasl_fallback: bool,
+    /// When not empty, every local dir an executor registers must lie under one of these
+    /// absolute directories (`spark.shuffle.service.rs.allowedLocalDirRoots`, comma list;
+    /// default empty: any absolute dir other than `/`).
+    pub allowed_local_dir_roots: Vec<PathBuf>,
     /// Whether executor registrations are persisted and reloaded after a restart
     /// (`spark.shuffle.service.db.enabled`, default true).
     pub db_enabled: bool,
@@ -143,8 +198,15 @@ impl Default for Config {
             max_frame_len: 16 << 20,
             max_open_files: 1024,
             cleaner_interval: Duration::from_secs(30),
+            app_idle_timeout: None,
             authenticate: false,
             auth_secret: None,
+            app_secrets: BTreeMap::new(),
+            crypto_enabled: false,
+            crypto_cipher: CryptoCipher::Ctr,
+            auth_engine_version: 1,
+            crypto_sasl_fallback: true,
+            allowed_local_dir_roots: Vec::new(),
             db_enabled: true,
         }
     }
@@ -226,27 +288,112 @@ impl Config {
             }
             c.cleaner_interval = Duration::from_secs(secs as u64);
         }
-        if let Some((key, v)) = get(keys::AUTHENTICATE) {
-            c.authenticate = boolean(key, v)?;
+        if let Some((key, v)) = get(keys::APP_IDLE_TIMEOUT) {
+            let secs = time(key, v, TimeUnit::Seconds)?;
+            if secs <= 0 {
+                return Err(invalid(key, v, ValueError::OutOfRange { min: 1, max: i64::MAX }));
+            }
+            c.app_idle_timeout = Some(Duration::from_secs(secs as u64));
         }
-        c.auth_secret = props.get(keys::AUTHENTICATE_SECRET).map(|s| Secret(s.clone()));
-        if c.authenticate && c.auth_secret.is_none() {
-            return Err(Error::MissingConfig {
-                key: keys::AUTHENTICATE_SECRET,
-                reason: "spark.authenticate is true",
-            });
-        }
+        read_security(props, &mut c)?;
         if let Some((key, v)) = get(keys::DB_ENABLED) {
             c.db_enabled = boolean(key, v)?;
         }
 
-        let ignored: Vec<&str> =
-            props.keys().map(String::as_str).filter(|k| !keys::ALL.contains(k)).collect();
+        let ignored: Vec<&str> = props
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !keys::ALL.contains(k) && !k.starts_with(keys::APP_SECRETS_PREFIX))
+            .collect();
         if !ignored.is_empty() {
             info!(keys = ?ignored, "ignoring configuration keys this service does not use");
         }
         Ok(c)
     }
+}
+
+/// Reads the authentication, encryption and local-dir confinement keys.
+fn read_security(props: &BTreeMap<String, String>, c: &mut Config) -> Result<()> {
+    let get = |key: &'static str| props.get(key).map(|v| (key, v.as_str()));
+    if let Some((key, v)) = get(keys::AUTHENTICATE) {
+        c.authenticate = boolean(key, v)?;
+    }
+    // As Spark's SecurityManager: the secret itself wins over the secret file, whose bytes
+    // are Base64-encoded to form the secret.
+    c.auth_secret = match (get(keys::AUTHENTICATE_SECRET), get(keys::AUTHENTICATE_SECRET_FILE)) {
+        (Some((_, v)), _) => Some(Secret(v.to_owned())),
+        (None, Some((_, path))) => {
+            use base64::Engine;
+            let path = PathBuf::from(path.trim());
+            let bytes = std::fs::read(&path)
+                .map_err(|source| Error::ConfigFile { path: path.clone(), source })?;
+            Some(Secret(base64::engine::general_purpose::STANDARD.encode(bytes)))
+        }
+        (None, None) => None,
+    };
+    if let Some((_, path)) = get(keys::APP_SECRETS_FILE) {
+        let path = PathBuf::from(path.trim());
+        for (app_id, secret) in read_properties_file(&path)? {
+            c.app_secrets.insert(app_id, Secret(secret));
+        }
+    }
+    for (key, secret) in props.range(keys::APP_SECRETS_PREFIX.to_owned()..) {
+        let Some(app_id) = key.strip_prefix(keys::APP_SECRETS_PREFIX) else { break };
+        c.app_secrets.insert(app_id.to_owned(), Secret(secret.clone()));
+    }
+    if let Some(app_id) = c.app_secrets.iter().find_map(|(a, s)| s.0.is_empty().then_some(a)) {
+        // The value is a secret, so the error shows neither it nor any other value.
+        let key = format!("{}{app_id}", keys::APP_SECRETS_PREFIX);
+        return Err(invalid(&key, "<redacted>", ValueError::Syntax("a non-empty secret")));
+    }
+    if c.auth_secret.as_ref().is_some_and(|s| s.0.is_empty()) {
+        let key = keys::AUTHENTICATE_SECRET;
+        return Err(invalid(key, "<redacted>", ValueError::Syntax("a non-empty secret")));
+    }
+    if c.authenticate && c.auth_secret.is_none() && c.app_secrets.is_empty() {
+        return Err(Error::MissingConfig {
+            key: keys::AUTHENTICATE_SECRET,
+            reason: "spark.authenticate is true",
+        });
+    }
+    if let Some((key, v)) = get(keys::CRYPTO_ENABLED) {
+        c.crypto_enabled = boolean(key, v)?;
+    }
+    if let Some((key, v)) = get(keys::CRYPTO_CIPHER) {
+        c.crypto_cipher = match v.trim() {
+            "AES/CTR/NoPadding" => CryptoCipher::Ctr,
+            "AES/GCM/NoPadding" => CryptoCipher::Gcm,
+            _ => {
+                let expected = ValueError::Syntax("AES/CTR/NoPadding or AES/GCM/NoPadding");
+                return Err(invalid(key, v, expected));
+            }
+        };
+    }
+    if let Some((key, v)) = get(keys::AUTH_ENGINE_VERSION) {
+        c.auth_engine_version = int_in(key, v, 1, 2)? as u8;
+    }
+    if let Some((key, v)) = get(keys::CRYPTO_SASL_FALLBACK) {
+        c.crypto_sasl_fallback = boolean(key, v)?;
+    }
+    if let Some((key, v)) = get(keys::ALLOWED_LOCAL_DIR_ROOTS) {
+        for root in v.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            let root = PathBuf::from(root);
+            if !root.is_absolute() {
+                return Err(invalid(key, v, ValueError::Syntax("a comma list of absolute paths")));
+            }
+            c.allowed_local_dir_roots.push(root);
+        }
+    }
+    Ok(())
+}
+
+/// The cipher of an AuthEngine session (`spark.network.crypto.cipher`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CryptoCipher {
+    /// `AES/CTR/NoPadding`: one AES-CTR key stream per direction, no integrity (Spark's default).
+    Ctr,
+    /// `AES/GCM/NoPadding`: authenticated segments (Tink's AES-GCM-HKDF streaming format).
+    Gcm,
 }
 
 /// The shared authentication secret; its `Debug` output never shows the value.
@@ -620,11 +767,18 @@ fn unescape(s: &str) -> Result<String, &'static str> {
         (spark.network.timeout, 120s),\n  spark.shuffle.maxChunksBeingTransferred, \
         spark.shuffle.service.index.cache.size (100m),\n  spark.shuffle.cleaner.interval \
         (30s), spark.authenticate (false), spark.authenticate.secret,\n  \
+        spark.authenticate.secret.file, spark.shuffle.service.rs.appSecrets.<appId>,\n  \
+        spark.shuffle.service.rs.appSecretsFile, spark.network.crypto.enabled (false),\n  \
+        spark.network.crypto.cipher (AES/CTR/NoPadding), \
+        spark.network.crypto.authEngineVersion (1),\n  \
+        spark.network.crypto.saslFallback (true), spark.shuffle.service.rs.allowedLocalDirRoots,\n  \
         spark.shuffle.service.db.enabled (true), spark.shuffle.service.rs.host (0.0.0.0),\n  \
         spark.shuffle.service.rs.stateDir, spark.shuffle.service.rs.metricsPort (-1 = off),\n  \
         spark.shuffle.service.rs.maxConnections (4096), \
         spark.shuffle.service.rs.maxFrameLength (16m),\n  \
-        spark.shuffle.service.rs.maxOpenFiles (1024)"
+        spark.shuffle.service.rs.maxOpenFiles (1024),\n  \
+        spark.shuffle.service.rs.appIdleTimeout (unset = off; cleans apps without a Mesos \
+        driver after no requests for this long)"
 )]
 pub struct Cli {
     /// Address to listen on [default: 0.0.0.0]
@@ -803,6 +957,10 @@ mod tests {
         assert_eq!(c.metrics_port, Some(0));
         assert_eq!(c.cleaner_interval, Duration::from_secs(120));
         assert!(!c.db_enabled);
+        assert_eq!(c.app_idle_timeout, None);
+        let idle = Config::from_properties(&props(&[(keys::APP_IDLE_TIMEOUT, "2h")])).expect("ok");
+        assert_eq!(idle.app_idle_timeout, Some(Duration::from_secs(7200)));
+        assert_eq!(refused_key(&[(keys::APP_IDLE_TIMEOUT, "0")]), keys::APP_IDLE_TIMEOUT);
     }
 
     #[test]
@@ -816,6 +974,76 @@ mod tests {
         .expect("ok");
         assert_eq!(c.auth_secret.as_ref().map(Secret::expose), Some("hunter2"));
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_come_from_keys_files_and_per_app_entries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let secret_file = dir.path().join("secret");
+        std::fs::write(&secret_file, b"hunter2\n").expect("write");
+        let apps_file = dir.path().join("apps.properties");
+        std::fs::write(&apps_file, "# per-app secrets\napp-1=one\napp-2 = two\n").expect("write");
+        let c = Config::from_properties(&props(&[
+            (keys::AUTHENTICATE, "true"),
+            (keys::AUTHENTICATE_SECRET_FILE, secret_file.to_str().expect("utf-8")),
+            (keys::APP_SECRETS_FILE, apps_file.to_str().expect("utf-8")),
+            ("spark.shuffle.service.rs.appSecrets.app-2", "override"),
+            ("spark.shuffle.service.rs.appSecrets.app-3", "three"),
+        ]))
+        .expect("ok");
+        // Spark's SecurityManager: the Base64 of the file's bytes.
+        assert_eq!(c.auth_secret.as_ref().map(Secret::expose), Some("aHVudGVyMgo="));
+        let apps: Vec<(&str, &str)> =
+            c.app_secrets.iter().map(|(a, s)| (a.as_str(), s.expose())).collect();
+        assert_eq!(apps, [("app-1", "one"), ("app-2", "override"), ("app-3", "three")]);
+        assert!(!format!("{c:?}").contains("override"));
+
+        // Per-app secrets alone satisfy spark.authenticate; the secret key wins over the file.
+        let c = Config::from_properties(&props(&[
+            (keys::AUTHENTICATE, "true"),
+            ("spark.shuffle.service.rs.appSecrets.app-1", "one"),
+        ]))
+        .expect("ok");
+        assert!(c.auth_secret.is_none());
+        let c = Config::from_properties(&props(&[
+            (keys::AUTHENTICATE_SECRET, "direct"),
+            (keys::AUTHENTICATE_SECRET_FILE, "/nonexistent"),
+        ]))
+        .expect("ok");
+        assert_eq!(c.auth_secret.as_ref().map(Secret::expose), Some("direct"));
+
+        let missing = props(&[(keys::AUTHENTICATE_SECRET_FILE, "/nonexistent/secret")]);
+        assert!(matches!(Config::from_properties(&missing), Err(Error::ConfigFile { .. })));
+        let empty = props(&[("spark.shuffle.service.rs.appSecrets.app-1", "")]);
+        let err = Config::from_properties(&empty).expect_err("empty secret");
+        assert!(err.to_string().contains("appSecrets.app-1"), "{err}");
+    }
+
+    #[test]
+    fn crypto_and_confinement_keys() {
+        let c = Config::from_properties(&props(&[
+            (keys::CRYPTO_ENABLED, "true"),
+            (keys::CRYPTO_CIPHER, "AES/GCM/NoPadding"),
+            (keys::AUTH_ENGINE_VERSION, "2"),
+            (keys::CRYPTO_SASL_FALLBACK, "false"),
+            (keys::ALLOWED_LOCAL_DIR_ROOTS, " /data/1 , /data/2/,"),
+        ]))
+        .expect("ok");
+        assert!(c.crypto_enabled && !c.crypto_sasl_fallback);
+        assert_eq!((c.crypto_cipher, c.auth_engine_version), (CryptoCipher::Gcm, 2));
+        assert_eq!(
+            c.allowed_local_dir_roots,
+            [PathBuf::from("/data/1"), PathBuf::from("/data/2/")]
+        );
+        let d = Config::default();
+        assert_eq!((d.crypto_cipher, d.auth_engine_version), (CryptoCipher::Ctr, 1));
+        assert!(
+            !d.crypto_enabled && d.crypto_sasl_fallback && d.allowed_local_dir_roots.is_empty()
+        );
+        assert_eq!(refused_key(&[(keys::CRYPTO_CIPHER, "DES")]), keys::CRYPTO_CIPHER);
+        assert_eq!(refused_key(&[(keys::AUTH_ENGINE_VERSION, "3")]), keys::AUTH_ENGINE_VERSION);
+        let relative = [(keys::ALLOWED_LOCAL_DIR_ROOTS, "/ok,data")];
+        assert_eq!(refused_key(&relative), keys::ALLOWED_LOCAL_DIR_ROOTS);
     }
 
     #[test]

@@ -5,6 +5,13 @@
 //! frame, which Spark's FIFO matching of StreamResponses needs) and keeps each stream's
 //! chunks in order for free; concurrency comes from the many connections Spark opens.
 //! Requests the client pipelines wait in the socket buffer meanwhile.
+//!
+//! With `spark.authenticate` on, a connection first has to pass its [`Gate`]: until the
+//! handshake completes only handshake RPCs are answered and every other request is refused;
+//! afterwards the connection acts only for the application it authenticated as. An
+//! AuthEngine handshake also switches the connection to encryption: reads go through
+//! [`SecureRead`], and each reply is sealed before it is written, chunk bodies included (read
+//! from the file in pieces instead of sent by `sendfile`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,14 +21,15 @@ use shuffle_protocol::block_id::StreamChunkId;
 use shuffle_protocol::message::{
     ChunkFetchFailure, ChunkFetchSuccess, RpcFailure, RpcResponse, StreamFailure, StreamResponse,
 };
-use shuffle_protocol::{
-    Connection, Inbound, MessageReader, MessageWriter, Outbound, Request, ServerRole,
-};
+use shuffle_protocol::{Inbound, MessageReader, MessageWriter, Outbound, Request, ServerRole};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
+use crate::auth::cipher::Encryptor;
+use crate::auth::transport::SecureRead;
+use crate::auth::{self, Gate};
 use crate::error::{Error, Result};
 use crate::file_region::OpenRegion;
 use crate::handler::{self, Client};
@@ -44,12 +52,14 @@ pub async fn serve(
     if let Err(e) = socket.set_nodelay(true) {
         debug!(%peer, error = %e, "cannot set TCP_NODELAY");
     }
-    let (reader, writer) =
-        Connection::<_, ServerRole>::new(socket, state.config().max_frame_len).into_split();
+    let (read_half, write_half) = socket.into_split();
     let mut conn = Conn {
-        reader,
-        writer,
+        reader: MessageReader::new(SecureRead::new(read_half), state.config().max_frame_len),
+        writer: MessageWriter::new(write_half),
         client: Client { conn: id, app_id: None },
+        gate: Gate::new(state.config()),
+        encryptor: None,
+        plaintext_used: 0,
         idle: state.config().connection_timeout,
         state: state.clone(),
     };
@@ -67,9 +77,15 @@ pub async fn serve(
 }
 
 struct Conn {
-    reader: MessageReader<OwnedReadHalf, ServerRole>,
+    reader: MessageReader<SecureRead<OwnedReadHalf>, ServerRole>,
     writer: MessageWriter<OwnedWriteHalf>,
     client: Client,
+    gate: Gate,
+    /// Seals replies once an AuthEngine session is on.
+    encryptor: Option<Encryptor>,
+    /// Wire bytes of the requests read before authentication, to check at the switch to
+    /// encryption that no unread plaintext is buffered.
+    plaintext_used: u64,
     idle: Option<Duration>,
     state: State,
 }
@@ -83,6 +99,12 @@ impl Conn {
                 inbound = with_deadline(self.idle, self.reader.read()) => inbound??,
             };
             let Some(inbound) = inbound else { return Ok(()) };
+            if !self.gate.is_open() {
+                self.plaintext_used += match &inbound {
+                    Inbound::Message(m) => (m.frame_header_len() + m.in_memory_body().len()) as u64,
+                    Inbound::Body { data, .. } => data.len() as u64,
+                };
+            }
             match inbound {
                 Inbound::Message(request) => {
                     if !self.dispatch(request).await? {
@@ -97,6 +119,9 @@ impl Conn {
 
     /// Acts on one request; `false` means close the connection.
     async fn dispatch(&mut self, request: Request) -> Result<bool> {
+        if !self.gate.is_open() {
+            return self.dispatch_unauthenticated(request).await;
+        }
         match request {
             Request::ChunkFetchRequest(m) => self.fetch_chunk(m.stream_chunk_id).await?,
             Request::StreamRequest(m) => self.stream(m.stream_id).await?,
@@ -120,6 +145,78 @@ impl Conn {
             Request::MergedBlockMetaRequest(m) => {
                 let e = Error::PushUnsupported("MergedBlockMetaRequest");
                 self.rpc_failure(m.request_id, &e).await?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Before authentication completes: handshake RPCs go to the [`Gate`], every other
+    /// request is refused (Spark fails unauthenticated RPCs and one-way messages; it would
+    /// serve a chunk of a guessed stream id, which we refuse too).
+    async fn dispatch_unauthenticated(&mut self, request: Request) -> Result<bool> {
+        let refused = auth::AuthError::Unauthenticated;
+        match request {
+            Request::RpcRequest(m) => {
+                let request_id = m.request_id;
+                match self.gate.handshake(self.state.config(), m.body) {
+                    Ok(auth::Step::Continue(body)) => {
+                        self.write(&RpcResponse { request_id, body }).await?;
+                    }
+                    Ok(auth::Step::Done { reply, app_id, keys }) => {
+                        self.write(&RpcResponse { request_id, body: reply }).await?;
+                        if let Some(keys) = keys {
+                            // The client sends nothing more until it has the reply; anything
+                            // already buffered was not encrypted and must not be trusted.
+                            let read = self.reader.get_ref().plaintext_passed();
+                            if read != self.plaintext_used {
+                                info!(conn = self.client.conn, "plaintext after the handshake");
+                                return Ok(false);
+                            }
+                            let (encryptor, decryptor) =
+                                keys.server(self.state.config().crypto_cipher);
+                            self.reader.get_mut().enable(decryptor);
+                            self.encryptor = Some(encryptor);
+                        }
+                        info!(
+                            conn = self.client.conn,
+                            app_id,
+                            encrypted = self.encryptor.is_some(),
+                            "connection authenticated"
+                        );
+                        self.client.app_id = Some(app_id);
+                    }
+                    Err(e) => {
+                        info!(conn = self.client.conn, error = %e, "authentication refused");
+                        counter!(metrics::NUM_AUTH_FAILURES).increment(1);
+                        let error_string = e.to_string();
+                        self.write(&RpcFailure { request_id, error_string }).await?;
+                        return Ok(!e.closes_connection());
+                    }
+                }
+            }
+            Request::ChunkFetchRequest(m) => {
+                let id = m.stream_chunk_id;
+                let failure =
+                    ChunkFetchFailure { stream_chunk_id: id, error_string: refused.to_string() };
+                self.write(&failure).await?;
+            }
+            Request::StreamRequest(m) => {
+                let failure = StreamFailure { stream_id: m.stream_id, error: refused.to_string() };
+                self.write(&failure).await?;
+            }
+            Request::OneWayMessage(_) => {
+                info!(conn = self.client.conn, "ignoring an unauthenticated one-way message");
+            }
+            Request::UploadStream(m) => {
+                let failure =
+                    RpcFailure { request_id: m.request_id, error_string: refused.to_string() };
+                self.write(&failure).await?;
+                return Ok(false);
+            }
+            Request::MergedBlockMetaRequest(m) => {
+                let failure =
+                    RpcFailure { request_id: m.request_id, error_string: refused.to_string() };
+                self.write(&failure).await?;
             }
         }
         Ok(true)
@@ -170,6 +267,8 @@ impl Conn {
             .streams()
             .next_chunk(id.stream_id, id.chunk_index, auth)
             .map_err(|e| e.to_string())?;
+        self.state.activity().touch(&exec.app_id);
+        self.state.drivers().executor_activity(&exec.app_id);
         // The chunk was taken even if it is refused, so the rest of the stream stays usable.
         let in_flight = self.state.begin_chunk().ok_or_else(|| {
             format!(
@@ -187,8 +286,12 @@ impl Conn {
         Ok(Sending { region: open, _in_flight: in_flight })
     }
 
-    /// Writes a frame header, then its body from the file with sendfile.
+    /// Writes a frame header, then its body from the file with sendfile (or, encrypted,
+    /// through user space).
     async fn send(&mut self, header: &Bytes, body: Sending) -> Result<()> {
+        if self.encryptor.is_some() {
+            return self.send_encrypted(header, body).await;
+        }
         with_deadline(self.idle, self.writer.write_raw(header)).await??;
         let socket = self.writer.get_ref().as_ref();
         // Part of the body may be out; the stream can no longer be framed, so any error
@@ -197,11 +300,47 @@ impl Conn {
         Ok(())
     }
 
+    /// Reads the body in pieces on the blocking pool, seals and writes each.
+    async fn send_encrypted(&mut self, header: &Bytes, body: Sending) -> Result<()> {
+        let Sending { region, _in_flight } = body;
+        let len = region.len();
+        let Some(encryptor) = &mut self.encryptor else { return Ok(()) };
+        let mut sealer =
+            encryptor.message(header.len() as u64 + len).map_err(std::io::Error::other)?;
+        let mut out = Vec::with_capacity(header.len() + 64);
+        sealer.seal(header, &mut out).map_err(std::io::Error::other)?;
+        with_deadline(self.idle, self.writer.write_raw(&out)).await??;
+        let (mut region, mut pos) = (region, 0u64);
+        while pos < len {
+            let n = (len - pos).min(ENCRYPTED_PIECE as u64) as usize;
+            let (back, piece) = region.read_piece(pos, n).await?;
+            region = back;
+            pos += n as u64;
+            out.clear();
+            sealer.seal(&piece, &mut out).map_err(std::io::Error::other)?;
+            with_deadline(self.idle, self.writer.write_raw(&out)).await??;
+        }
+        Ok(())
+    }
+
     async fn write(&mut self, msg: &impl Outbound) -> Result<()> {
+        if let Some(encryptor) = &mut self.encryptor {
+            let plain = msg.to_wire_bytes();
+            let mut out = Vec::with_capacity(plain.len() + 64);
+            encryptor
+                .message(plain.len() as u64)
+                .and_then(|mut sealer| sealer.seal(&plain, &mut out))
+                .map_err(std::io::Error::other)?;
+            with_deadline(self.idle, self.writer.write_raw(&out)).await??;
+            return Ok(());
+        }
         with_deadline(self.idle, self.writer.write_message(msg)).await??;
         Ok(())
     }
 }
+
+/// Plaintext read from a block file per piece on an encrypted connection.
+const ENCRYPTED_PIECE: usize = 256 * 1024;
 
 /// An opened chunk, counted as being transferred until it is sent.
 struct Sending {

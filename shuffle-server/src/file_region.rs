@@ -121,6 +121,25 @@ impl OpenRegion {
         self.len == 0
     }
 
+    /// Reads `len` bytes starting `pos` bytes into the region, on the blocking pool, and
+    /// hands the region back with them: for bodies that must pass through user space (an
+    /// encrypted connection) instead of `sendfile`. Fails with `UnexpectedEof` if the file
+    /// shrank since it was opened.
+    pub async fn read_piece(self, pos: u64, len: usize) -> io::Result<(Self, Vec<u8>)> {
+        let end = pos.checked_add(len as u64).filter(|&end| end <= self.len);
+        if end.is_none() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "read past the region"));
+        }
+        tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::FileExt;
+            let mut buf = vec![0u8; len];
+            self.file.read_exact_at(&mut buf, self.offset + pos)?;
+            Ok((self, buf))
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
     /// Copies the region to `socket` with `sendfile(2)`, file to socket in the kernel.
     ///
     /// The whole copy runs on the blocking pool on a duplicate of the socket's descriptor;

@@ -5,9 +5,15 @@
 //! chunks of opened streams → [`resolver`] maps a block to a [`file_region`] through the
 //! [`index`] cache and the [`registry`] of executors → the region goes to the socket by
 //! sendfile. [`state`] holds what connections share; [`config`] reads Spark's keys.
+//! [`drivers`] keeps registered Mesos drivers and their heartbeats, and the [`cleaner`]
+//! removes the applications whose driver went away.
 
+pub mod auth;
+pub mod cleaner;
 pub mod config;
+pub mod confine;
 pub mod conn;
+pub mod drivers;
 pub mod error;
 pub mod file_region;
 pub mod handler;

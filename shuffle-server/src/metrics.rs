@@ -48,6 +48,8 @@ pub const CLEANED_BYTES: &str = "cleanedBytes";
 pub const CLEANED_FILES: &str = "cleanedFiles";
 /// Gauge: block streams currently open (ours).
 pub const ACTIVE_STREAMS: &str = "activeStreams";
+/// Counter: authentication handshakes refused, wrong secrets included (ours).
+pub const NUM_AUTH_FAILURES: &str = "numAuthFailures";
 
 /// Marks one chunk handed out: Spark's blockTransferMessageRate, blockTransferRate (a batch
 /// counts its reduce partitions) and blockTransferRateBytes.
@@ -96,6 +98,7 @@ fn describe() {
     describe_counter!(CLEANED_BYTES, Unit::Bytes, "Bytes deleted by application cleanup");
     describe_counter!(CLEANED_FILES, Unit::Count, "Files deleted by application cleanup");
     describe_gauge!(ACTIVE_STREAMS, Unit::Count, "Open block streams");
+    describe_counter!(NUM_AUTH_FAILURES, Unit::Count, "Authentication handshakes refused");
 }
 
 /// Longest request head accepted; a scrape request is a few hundred bytes.

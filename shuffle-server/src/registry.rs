@@ -159,6 +159,22 @@ impl Registry {
         removed
     }
 
+    /// Every registered executor, as of now.
+    pub fn executors(&self) -> Vec<(AppExecId, Arc<ExecutorShuffleInfo>)> {
+        self.inner.executors.iter().map(|e| (e.key().clone(), e.value().clone())).collect()
+    }
+
+    /// The applications with at least one registered executor.
+    pub fn app_ids(&self) -> std::collections::BTreeSet<String> {
+        self.inner.executors.iter().map(|e| e.key().app_id.clone()).collect()
+    }
+
+    /// The store this registry persists to, if any, so that other daemon state can share the
+    /// file (redb opens a file only once per process).
+    pub fn store(&self) -> Option<(Arc<Database>, PathBuf)> {
+        self.inner.store.as_ref().map(|s| (s.db.clone(), s.path.clone()))
+    }
+
     /// Number of registered executors.
     pub fn len(&self) -> usize {
         self.inner.executors.len()

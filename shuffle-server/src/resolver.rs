@@ -77,6 +77,11 @@ impl BlockResolver {
         &self.registry
     }
 
+    /// Forgets the cached parse of index file `path`, whose file was deleted.
+    pub fn invalidate_index(&self, path: &Path) {
+        self.indexes.invalidate(path);
+    }
+
     /// The open-file bound, for opening the regions this returns.
     pub fn files(&self) -> &OpenFiles {
         &self.files

@@ -12,17 +12,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-use crate::conn;
 use crate::state::State;
+use crate::{cleaner, conn};
 
 /// How long in-flight transfers may run on after the shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves `listener` until `shutdown` completes, then drains connections for at most
-/// [`SHUTDOWN_GRACE`] and returns.
+/// [`SHUTDOWN_GRACE`] and returns. The application [`cleaner`] runs alongside and stops
+/// with it.
 pub async fn run(listener: TcpListener, state: State, shutdown: impl Future<Output = ()>) {
     let token = CancellationToken::new();
     let tracker = TaskTracker::new();
+    tracker.spawn(cleaner::run(state.clone(), token.clone()));
     let limit = Arc::new(Semaphore::new(state.config().max_connections));
     let next_conn = AtomicU64::new(1);
 

@@ -1,10 +1,12 @@
 //! What every connection shares: configuration, registered executors, the block resolver,
-//! open streams and the count of chunks being sent.
+//! open streams, the count of chunks being sent, registered Mesos drivers and per-app
+//! request times.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::drivers::{Activity, Drivers};
 use crate::error::Result;
 use crate::file_region::OpenFiles;
 use crate::registry::{Registry, DB_FILE};
@@ -23,12 +25,14 @@ struct Inner {
     resolver: BlockResolver,
     streams: StreamManager,
     chunks_in_flight: Arc<AtomicU64>,
+    drivers: Drivers,
+    activity: Activity,
 }
 
 impl State {
     /// Opens the state `config` describes: the registered-executor store in
     /// [`Config::state_dir`] (created if missing) when [`Config::db_enabled`], else an
-    /// in-memory registry.
+    /// in-memory registry. Registered Mesos drivers live in the same store.
     pub async fn open(config: Config) -> Result<Self> {
         let registry = if config.db_enabled {
             tokio::fs::create_dir_all(&config.state_dir).await?;
@@ -36,11 +40,24 @@ impl State {
         } else {
             Registry::in_memory()
         };
-        Ok(Self::new(config, registry))
+        let drivers = match registry.store() {
+            Some((db, path)) => {
+                tokio::task::spawn_blocking(move || Drivers::open(db, path)).await??
+            }
+            None => Drivers::in_memory(),
+        };
+        Ok(Self::with_drivers(config, registry, drivers))
     }
 
-    /// State over an already opened registry.
+    /// State over an already opened registry, with Mesos driver registrations kept in memory
+    /// only (see [`State::with_drivers`] for persisted ones).
     pub fn new(config: Config, registry: Registry) -> Self {
+        Self::with_drivers(config, registry, Drivers::in_memory())
+    }
+
+    /// State over an already opened registry and set of registered drivers.
+    pub fn with_drivers(config: Config, registry: Registry, drivers: Drivers) -> Self {
+        let activity = Activity::new(config.app_idle_timeout.is_some());
         let files = OpenFiles::new(config.max_open_files);
         let resolver = BlockResolver::new(registry, config.index_cache_size, files);
         Self {
@@ -49,6 +66,8 @@ impl State {
                 resolver,
                 streams: StreamManager::new(),
                 chunks_in_flight: Arc::new(AtomicU64::new(0)),
+                drivers,
+                activity,
             }),
         }
     }
@@ -71,6 +90,16 @@ impl State {
     /// Open block streams.
     pub fn streams(&self) -> &StreamManager {
         &self.inner.streams
+    }
+
+    /// Registered Mesos drivers and their heartbeats.
+    pub fn drivers(&self) -> &Drivers {
+        &self.inner.drivers
+    }
+
+    /// When each application last made a request (tracked only for the idle rule).
+    pub fn activity(&self) -> &Activity {
+        &self.inner.activity
     }
 
     /// Counts one more chunk being sent, unless `spark.shuffle.maxChunksBeingTransferred`

@@ -7,6 +7,7 @@
 //! * [`golden`] reads and compares golden-vector files (`<name> <hex>` lines).
 //! * [`fixture`] writes Spark-layout shuffle files for end-to-end tests.
 //! * [`daemon`] runs our `shuffle-server` binary as a child process.
+//! * [`spark_driver`] scripts Spark 3.5.6's own `ExternalBlockStoreClient`.
 //! * [`server`] runs the daemon in-process and speaks raw protocol to it.
 //! * [`jvm_service`] runs Spark's own JVM external shuffle service (standalone or Mesos).
 
@@ -14,6 +15,7 @@ pub mod daemon;
 pub mod fixture;
 pub mod jvm_service;
 pub mod server;
+pub mod spark_driver;
 
 use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsStr;

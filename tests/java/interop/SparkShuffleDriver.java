@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.spark.network.buffer.ManagedBuffer;
+import org.apache.spark.network.sasl.SecretKeyHolder;
 import org.apache.spark.network.shuffle.BlockFetchingListener;
 import org.apache.spark.network.shuffle.DownloadFile;
 import org.apache.spark.network.shuffle.DownloadFileManager;
@@ -31,9 +32,13 @@ import org.apache.spark.network.util.TransportConf;
  * line, so a Rust test can script a whole scenario in one JVM start.
  *
  * <p>Usage: {@code java -Dspark.key=value ... interop.SparkShuffleDriver APP_ID}. Every
- * {@code spark.*} system property goes into the client's TransportConf. Commands (fields
+ * {@code spark.*} system property goes into the client's TransportConf. With
+ * {@code -Dspark.authenticate=true} the client authenticates as APP_ID with the secret
+ * {@code -Dspark.authenticate.secret=...}, as an executor's SecurityManager would (SASL user
+ * {@code sparkSaslUser}; AuthEngine instead if {@code spark.network.crypto.enabled}). Commands (fields
  * separated by single spaces, lists by commas):
  * <pre>
+ * client APP_ID [spark.key=value ...]         -> "client APP_ID" (new client: app id and settings)
  * register HOST PORT EXEC SUBDIRS DIR[,DIR]   -> "registered"
  * fetch HOST PORT EXEC mem|stream ID[,ID]     -> "block ID LEN SHA256" or "fail ID MSG", then "fetched N"
  * remove HOST PORT EXEC ID[,ID]               -> "removed N"
@@ -60,8 +65,7 @@ public final class SparkShuffleDriver {
       }
     }
     TransportConf transportConf = new TransportConf("shuffle", new MapConfigProvider(conf));
-    ExternalBlockStoreClient client = new ExternalBlockStoreClient(transportConf, null, false, 5000);
-    client.init(args[0]);
+    ExternalBlockStoreClient client = newClient(transportConf, conf, args[0]);
     File tmpDir = java.nio.file.Files.createTempDirectory("spark-driver-stream").toFile();
 
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -73,6 +77,18 @@ public final class SparkShuffleDriver {
       String[] f = line.trim().split(" ");
       try {
         switch (f[0]) {
+          case "client":
+            // A fresh client (own connections) for another app id and settings.
+            client.close();
+            Map<String, String> next = new HashMap<>(conf);
+            for (int i = 2; i < f.length; i++) {
+              String[] kv = f[i].split("=", 2);
+              next.put(kv[0], kv[1]);
+            }
+            transportConf = new TransportConf("shuffle", new MapConfigProvider(next));
+            client = newClient(transportConf, next, f[1]);
+            out("client " + f[1]);
+            break;
           case "register":
             client.registerWithShuffleServer(f[1], Integer.parseInt(f[2]), f[3],
                 new ExecutorShuffleInfo(f[5].split(","), Integer.parseInt(f[4]), SHUFFLE_MANAGER));
@@ -106,6 +122,31 @@ public final class SparkShuffleDriver {
       }
     }
     client.close();
+  }
+
+  /**
+   * An initialized client for {@code appId}; with {@code spark.authenticate=true} in
+   * {@code conf} it authenticates with {@code spark.authenticate.secret}.
+   */
+  private static ExternalBlockStoreClient newClient(TransportConf transportConf,
+      Map<String, String> conf, String appId) {
+    boolean authEnabled = Boolean.parseBoolean(conf.getOrDefault("spark.authenticate", "false"));
+    String secret = conf.get("spark.authenticate.secret");
+    SecretKeyHolder keys = authEnabled ? new SecretKeyHolder() {
+      @Override
+      public String getSaslUser(String appId) {
+        return "sparkSaslUser";
+      }
+
+      @Override
+      public String getSecretKey(String appId) {
+        return secret;
+      }
+    } : null;
+    ExternalBlockStoreClient client =
+        new ExternalBlockStoreClient(transportConf, keys, authEnabled, 5000);
+    client.init(appId);
+    return client;
   }
 
   private static void fetch(ExternalBlockStoreClient client, TransportConf transportConf,
