@@ -4,104 +4,29 @@
 //! corruption diagnosis, and registrations surviving kill -9.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
 use shuffle_tests::daemon::Daemon;
 use shuffle_tests::fixture::{adler32, sha256_hex, Shape, ShuffleFixture, SUB_DIRS};
-use shuffle_tests::{require_real_spark, JavaHarness};
+use shuffle_tests::require_real_spark;
+use shuffle_tests::spark_driver::{FetchOutcome, SparkDriver};
 
-const DRIVER: &str = "interop.SparkShuffleDriver";
-
-/// A running `SparkShuffleDriver`: one command in, its output lines out.
-struct SparkClient {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+/// Registers executor `exec` with `dirs`, which must succeed.
+fn register(spark: &mut SparkDriver, daemon: &Daemon, exec: &str, dirs: &[String]) {
+    assert_eq!(spark.register(daemon.port(), exec, SUB_DIRS, dirs), "registered");
 }
 
-impl SparkClient {
-    fn start(app_id: &str) -> Self {
-        let harness = JavaHarness::get().expect("compiling the Java harness");
-        // One retry, quickly: failures here are expected answers, not flakiness to ride out.
-        let jvm = ["-Dspark.shuffle.io.maxRetries=1", "-Dspark.shuffle.io.retryWait=100ms"];
-        let mut child = harness
-            .command(jvm, DRIVER)
-            .arg(app_id)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting the Spark driver");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        Self { child, stdin, stdout }
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        let n = self.stdout.read_line(&mut line).expect("reading the Spark driver");
-        assert!(n > 0, "the Spark driver exited");
-        line.trim_end().to_owned()
-    }
-
-    fn send(&mut self, command: &str) {
-        writeln!(self.stdin, "{command}").expect("writing to the Spark driver");
-        self.stdin.flush().expect("flushing");
-    }
-
-    /// Runs a command that answers with exactly one line.
-    fn one(&mut self, command: &str) -> String {
-        self.send(command);
-        self.line()
-    }
-
-    fn register(&mut self, daemon: &Daemon, exec: &str, dirs: &[String]) {
-        let cmd =
-            format!("register 127.0.0.1 {} {exec} {SUB_DIRS} {}", daemon.port(), dirs.join(","));
-        assert_eq!(self.one(&cmd), "registered");
-    }
-
-    /// Fetches `ids`; returns each block's outcome: `Ok((len, sha256))` or `Err(message)`.
-    fn fetch(
-        &mut self,
-        daemon: &Daemon,
-        exec: &str,
-        mode: &str,
-        ids: &[String],
-    ) -> BTreeMap<String, Result<(usize, String), String>> {
-        self.send(&format!("fetch 127.0.0.1 {} {exec} {mode} {}", daemon.port(), ids.join(",")));
-        let mut out = BTreeMap::new();
-        loop {
-            let line = self.line();
-            let mut f = line.splitn(4, ' ');
-            match (f.next(), f.next(), f.next(), f.next()) {
-                (Some("block"), Some(id), Some(len), Some(sha)) => {
-                    let len = len.parse().expect("length");
-                    out.insert(id.to_owned(), Ok((len, sha.to_owned())));
-                }
-                (Some("fail"), Some(id), rest, more) => {
-                    let msg = [rest, more].iter().flatten().copied().collect::<Vec<_>>().join(" ");
-                    out.insert(id.to_owned(), Err(msg));
-                }
-                (Some("fetched"), Some(n), None, None) => {
-                    assert_eq!(n.parse::<usize>().ok(), Some(out.len()), "{line}");
-                    return out;
-                }
-                _ => panic!("unexpected driver output: {line}"),
-            }
-        }
-    }
+/// Fetches `ids`, which must run (each block may still fail on its own).
+fn fetch(
+    spark: &mut SparkDriver,
+    daemon: &Daemon,
+    exec: &str,
+    mode: &str,
+    ids: &[String],
+) -> BTreeMap<String, FetchOutcome> {
+    spark.fetch(daemon.port(), exec, mode, ids).expect("the fetch runs")
 }
 
-impl Drop for SparkClient {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn expect_bytes(got: &BTreeMap<String, Result<(usize, String), String>>, id: &str, bytes: &[u8]) {
+fn expect_bytes(got: &BTreeMap<String, FetchOutcome>, id: &str, bytes: &[u8]) {
     match got.get(id) {
         Some(Ok((len, sha))) => {
             assert_eq!(*len, bytes.len(), "{id}: length");
@@ -127,14 +52,14 @@ fn spark_client_fetches_every_block_byte_exact() {
     let daemon = Daemon::start(state.path(), &[]);
     let shape = Shape { shuffle_id: 3, maps: 100, reduces: 50, map_id_base: 7_000_000_000 };
     let fixture = ShuffleFixture::write(shape, 3).expect("writing the shuffle");
-    let mut spark = SparkClient::start("app-20261122-0001");
-    spark.register(&daemon, "1", &fixture.local_dirs);
+    let mut spark = SparkDriver::start("app-20261122-0001", &[]);
+    register(&mut spark, &daemon, "1", &fixture.local_dirs);
 
     // One block per chunk, ten map outputs (500 blocks) per request.
     let maps: Vec<i64> = fixture.map_ids().collect();
     let mut largest = (0, 0, 0);
     for group in maps.chunks(10) {
-        let got = spark.fetch(&daemon, "1", "mem", &shuffle_ids(&fixture, group));
+        let got = fetch(&mut spark, &daemon, "1", "mem", &shuffle_ids(&fixture, group));
         assert_eq!(got.len(), group.len() * 50);
         for &m in group {
             for r in 0..shape.reduces {
@@ -159,7 +84,7 @@ fn spark_client_fetches_every_block_byte_exact() {
     for group in batches.chunks(25) {
         let ids: Vec<String> =
             group.iter().map(|(m, a, b)| format!("shuffle_3_{m}_{a}_{b}")).collect();
-        let got = spark.fetch(&daemon, "1", "mem", &ids);
+        let got = fetch(&mut spark, &daemon, "1", "mem", &ids);
         for (id, &(m, a, b)) in ids.iter().zip(group) {
             expect_bytes(&got, id, &fixture.range_bytes(m, a, b));
         }
@@ -170,7 +95,7 @@ fn spark_client_fetches_every_block_byte_exact() {
     let (_, m, r) = largest;
     let empty = (0..shape.reduces).find(|&r| fixture.block_len(maps[0], r) == 0).expect("empty");
     let ids = vec![format!("shuffle_3_{m}_{r}"), format!("shuffle_3_{}_{empty}", maps[0])];
-    let got = spark.fetch(&daemon, "1", "stream", &ids);
+    let got = fetch(&mut spark, &daemon, "1", "stream", &ids);
     expect_bytes(&got, &ids[0], &fixture.block_bytes(m, r));
     expect_bytes(&got, &ids[1], &[]);
 
@@ -196,16 +121,16 @@ fn spark_client_rdd_blocks_remove_local_dirs_and_diagnosis() {
     for (i, bytes) in rdd.iter().enumerate() {
         fixture.put(&format!("rdd_9_{i}"), bytes).expect("writing an RDD block");
     }
-    let mut spark = SparkClient::start("app-rdd");
-    spark.register(&daemon, "4", &fixture.local_dirs);
-    spark.register(&daemon, "5", &fixture.local_dirs[..1]);
+    let mut spark = SparkDriver::start("app-rdd", &[]);
+    register(&mut spark, &daemon, "4", &fixture.local_dirs);
+    register(&mut spark, &daemon, "5", &fixture.local_dirs[..1]);
 
     let ids: Vec<String> = (0..4).map(|i| format!("rdd_9_{i}")).collect();
-    let got = spark.fetch(&daemon, "4", "mem", &ids);
+    let got = fetch(&mut spark, &daemon, "4", "mem", &ids);
     for (id, bytes) in ids.iter().zip(&rdd) {
         expect_bytes(&got, id, bytes);
     }
-    let got = spark.fetch(&daemon, "4", "mem", &["rdd_9_7".to_owned()]);
+    let got = fetch(&mut spark, &daemon, "4", "mem", &["rdd_9_7".to_owned()]);
     assert!(matches!(&got["rdd_9_7"], Err(m) if m.contains("rdd_9_7")), "{got:?}");
 
     let removed =
@@ -224,7 +149,7 @@ fn spark_client_rdd_blocks_remove_local_dirs_and_diagnosis() {
 
     let block = fixture.block_bytes(1, 2);
     let good = adler32(&block);
-    let diagnose = |spark: &mut SparkClient, checksum: i64, algo: &str| {
+    let diagnose = |spark: &mut SparkDriver, checksum: i64, algo: &str| {
         spark.one(&format!("diagnose 127.0.0.1 {} 4 0 1 2 {checksum} {algo}", daemon.port()))
     };
     assert_eq!(diagnose(&mut spark, good.into(), "ADLER32"), "cause CHECKSUM_VERIFY_PASS");
@@ -252,13 +177,13 @@ fn registrations_survive_kill_9() {
     let ids = shuffle_ids(&fixture, &fixture.map_ids().collect::<Vec<_>>());
 
     let mut daemon = Daemon::start(state.path(), &[]);
-    let mut spark = SparkClient::start("app-restart");
-    spark.register(&daemon, "2", &fixture.local_dirs);
+    let mut spark = SparkDriver::start("app-restart", &[]);
+    register(&mut spark, &daemon, "2", &fixture.local_dirs);
     daemon.kill9();
 
     let daemon = Daemon::start(state.path(), &[]);
     assert!(daemon.log().contains("executors=1"), "{}", daemon.log());
-    let got = spark.fetch(&daemon, "2", "mem", &ids);
+    let got = fetch(&mut spark, &daemon, "2", "mem", &ids);
     for m in fixture.map_ids() {
         for r in 0..shape.reduces {
             expect_bytes(&got, &format!("shuffle_1_{m}_{r}"), &fixture.block_bytes(m, r));

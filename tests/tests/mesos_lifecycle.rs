@@ -6,13 +6,14 @@
 //! survives kill -9 of the daemon and still expires.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
 use shuffle_tests::daemon::Daemon;
 use shuffle_tests::fixture::{sha256_hex, Shape, ShuffleFixture, SUB_DIRS};
+use shuffle_tests::spark_driver::SparkDriver;
 use shuffle_tests::{require_real_spark, JavaHarness};
 
 /// Cleaner period of the daemons here.
@@ -52,12 +53,6 @@ impl Jvm {
         line.trim_end().to_owned()
     }
 
-    fn send(&mut self, command: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{command}").expect("writing to the JVM");
-        stdin.flush().expect("flushing");
-    }
-
     fn kill9(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -94,42 +89,23 @@ fn await_registration(driver: &mut Jvm, daemon: &Daemon, app: &str) {
 }
 
 /// The executor side: registers executors and fetches blocks for one application.
-fn spark_client(app: &str) -> Jvm {
-    Jvm::start("interop.SparkShuffleDriver", &[app.to_owned()])
+fn spark_client(app: &str) -> SparkDriver {
+    SparkDriver::start(app, &[])
 }
 
-fn register(spark: &mut Jvm, daemon: &Daemon, exec: &str, dirs: &[String]) {
-    let cmd = format!("register 127.0.0.1 {} {exec} {SUB_DIRS} {}", daemon.port(), dirs.join(","));
-    spark.send(&cmd);
-    assert_eq!(spark.line(), "registered");
+fn register(spark: &mut SparkDriver, daemon: &Daemon, exec: &str, dirs: &[String]) {
+    assert_eq!(spark.register(daemon.port(), exec, SUB_DIRS, dirs), "registered");
 }
 
 /// Fetches `ids` of executor `exec`: each block's `Ok(sha256)` or `Err(message)`.
 fn fetch(
-    spark: &mut Jvm,
+    spark: &mut SparkDriver,
     daemon: &Daemon,
     exec: &str,
     ids: &[String],
 ) -> BTreeMap<String, Result<String, String>> {
-    spark.send(&format!("fetch 127.0.0.1 {} {exec} mem {}", daemon.port(), ids.join(",")));
-    let mut out = BTreeMap::new();
-    loop {
-        let line = spark.line();
-        let f: Vec<&str> = line.splitn(4, ' ').collect();
-        match f.as_slice() {
-            ["block", id, _len, sha] => {
-                out.insert((*id).to_owned(), Ok((*sha).to_owned()));
-            }
-            ["fail", id, rest @ ..] => {
-                out.insert((*id).to_owned(), Err(rest.join(" ")));
-            }
-            ["fetched", n] => {
-                assert_eq!(n.parse::<usize>().ok(), Some(out.len()), "{line}");
-                return out;
-            }
-            _ => panic!("unexpected driver output: {line}"),
-        }
-    }
+    let got = spark.fetch(daemon.port(), exec, "mem", ids).expect("the fetch runs");
+    got.into_iter().map(|(id, outcome)| (id, outcome.map(|(_, sha)| sha))).collect()
 }
 
 /// Polls `done` every 50 ms until it holds; panics after `limit`. Returns the time taken.
