@@ -1,5 +1,6 @@
-//! Our `shuffle-server` binary as a child process: started on 127.0.0.1 port 0 with its
-//! metrics endpoint on, stopped with SIGTERM or SIGKILL, scraped for metrics.
+//! Our `shuffle-server` binary as a child process: started on 127.0.0.1 (port 0, or a given
+//! port to restart on) with its metrics endpoint on, stopped with SIGTERM or SIGKILL, scraped
+//! for metrics.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -49,8 +50,16 @@ impl Daemon {
     /// Starts a daemon keeping its state in `state_dir`, with extra `--conf KEY=VALUE`
     /// settings, and waits until it listens.
     pub fn start(state_dir: &Path, conf: &[&str]) -> Self {
+        Self::start_on(state_dir, 0, conf)
+    }
+
+    /// Like [`Daemon::start`], on shuffle port `port` (`0` picks a free one), e.g. to restart
+    /// a killed daemon where its clients will look for it. The metrics endpoint still gets a
+    /// free port.
+    pub fn start_on(state_dir: &Path, port: u16, conf: &[&str]) -> Self {
         let mut cmd = Command::new(binary());
-        cmd.args(["--host", "127.0.0.1", "--port", "0", "--state-dir"]).arg(state_dir);
+        cmd.args(["--host", "127.0.0.1", "--port", &port.to_string(), "--state-dir"])
+            .arg(state_dir);
         cmd.args(["--conf", "spark.shuffle.service.rs.metricsPort=0"]);
         for c in conf {
             cmd.args(["--conf", c]);

@@ -1,8 +1,9 @@
-//! Our `shuffle-client` against Spark 3.5.6's own JVM external shuffle service.
+//! Our `shuffle-client` against Spark 3.5.6's own JVM external shuffle service and against
+//! our daemon.
 //!
 //! [`check_client_against`] and [`check_driver_registration_against`] take only a server
-//! address, so the same scenarios can run against any service that reads this machine's
-//! files (the JVM one here; our daemon too).
+//! address, so the same scenarios run against both services: the JVM one (standalone, and
+//! Mesos for driver registration) and our `shuffle-server` binary.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use shuffle_client::{ClientConfig, FetchOptions, ShuffleClient, Transfer};
 use shuffle_protocol::shuffle::{Cause, ExecutorShuffleInfo};
+use shuffle_tests::daemon::Daemon;
 use shuffle_tests::fixture::{adler32, Shape, ShuffleFixture, SUB_DIRS};
 use shuffle_tests::jvm_service::{JvmShuffleService, ServiceKind};
 use shuffle_tests::require_real_spark;
@@ -298,6 +300,47 @@ async fn driver_registration_against_jvm_mesos_shuffle_service() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while !service.log().contains(&expired) {
         assert!(tokio::time::Instant::now() < deadline, "never expired:\n{}", service.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Our daemon on a fresh state dir, started without blocking the runtime's other tasks.
+fn start_daemon(conf: &[&str]) -> (Daemon, tempfile::TempDir) {
+    let state = tempfile::tempdir().unwrap_or_else(|e| panic!("state dir: {e}"));
+    let daemon = tokio::task::block_in_place(|| Daemon::start(state.path(), conf));
+    (daemon, state)
+}
+
+/// Reads a metric of `daemon` (a blocking scrape) from async code.
+fn metric(daemon: &Daemon, name: &str) -> Option<f64> {
+    tokio::task::block_in_place(|| daemon.metric(name))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_against_our_daemon() {
+    let (daemon, _state) = start_daemon(&[]);
+    check_client_against(daemon.addr).await;
+    assert_eq!(metric(&daemon, "registeredExecutorsSize"), Some(1.0), "{}", daemon.log());
+    assert_eq!(metric(&daemon, "activeStreams"), Some(0.0), "{}", daemon.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn driver_registration_against_our_daemon() {
+    // Expiry checks every second, as in the JVM variant.
+    let (daemon, _state) = start_daemon(&["spark.shuffle.cleaner.interval=1s"]);
+    check_driver_registration_against(daemon.addr).await;
+    let log = daemon.log();
+    assert!(log.contains(&format!("Received registration request from app {APP}")), "{log}");
+    // The heartbeats kept the application past its timeout…
+    let expired = format!("Application {APP} timed out");
+    assert!(!log.contains(&expired), "{log}");
+    assert_eq!(metric(&daemon, "registeredDriversSize"), Some(1.0), "{log}");
+    // …and without them the daemon expires it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !(daemon.log().contains(&expired)
+        && metric(&daemon, "registeredDriversSize") == Some(0.0))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "never expired:\n{}", daemon.log());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
