@@ -18,6 +18,8 @@ use shuffle_tests::jvm_service::{JvmShuffleService, ServiceKind};
 use shuffle_tests::require_real_spark;
 
 const APP: &str = "app-client-interop";
+/// A second application whose driver stays alive in the driver scenario.
+const APP_B: &str = "app-client-interop-b";
 const EXEC: &str = "1";
 
 /// 24 maps × 10 reduces, map ids 1000.., with 3 blocks of 2–5 MiB and 32 empty ones.
@@ -256,19 +258,56 @@ pub async fn check_client_against(addr: SocketAddr) {
 /// Heartbeat timeout the driver check registers with.
 const DRIVER_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Registers a driver with the (Mesos) service at `addr` with a [`DRIVER_TIMEOUT`] heartbeat
-/// timeout, keeps it alive with heartbeats every 200 ms for 1.5 timeouts on the
-/// registration's connection, then stops them.
+/// Two applications register executors and drivers with the (Mesos) service at `addr`, with
+/// a [`DRIVER_TIMEOUT`] heartbeat timeout. While both heartbeat, their files stay; when
+/// app A's driver closes, A's local dirs are deleted and B's files stay, fetchable.
 pub async fn check_driver_registration_against(addr: SocketAddr) {
+    let small = Shape { shuffle_id: 0, maps: 3, reduces: 4, map_id_base: 0 };
+    let a = ShuffleFixture::write(small, 2).unwrap_or_else(|e| panic!("fixture: {e}"));
+    let b = ShuffleFixture::write(small, 2).unwrap_or_else(|e| panic!("fixture: {e}"));
     let client = client(|c| c.driver_heartbeat_interval = Duration::from_millis(200));
-    let registration = limit("register driver", client.register_driver(addr, APP, DRIVER_TIMEOUT))
-        .await
-        .unwrap_or_else(|e| panic!("RegisterDriver: {e}"));
+    for (app, fixture) in [(APP, &a), (APP_B, &b)] {
+        let info = ExecutorShuffleInfo {
+            local_dirs: fixture.local_dirs.clone(),
+            sub_dirs_per_local_dir: SUB_DIRS,
+            shuffle_manager: "org.apache.spark.shuffle.sort.SortShuffleManager".into(),
+        };
+        limit("register", client.register_executor(addr, app, EXEC, info))
+            .await
+            .unwrap_or_else(|e| panic!("RegisterExecutor of {app}: {e}"));
+    }
+    let register =
+        |app| limit("register driver", client.register_driver(addr, app, DRIVER_TIMEOUT));
+    let driver_a = register(APP).await.unwrap_or_else(|e| panic!("RegisterDriver: {e}"));
+    let driver_b = register(APP_B).await.unwrap_or_else(|e| panic!("RegisterDriver: {e}"));
     tokio::time::sleep(DRIVER_TIMEOUT * 3 / 2).await;
-    assert!(registration.heartbeats_sent() >= 10, "{} heartbeats", registration.heartbeats_sent());
+    assert!(driver_a.heartbeats_sent() >= 10, "{} heartbeats", driver_a.heartbeats_sent());
     // The service never answers heartbeats, and keeps the connection.
-    assert_eq!(registration.registrations(), 1);
-    registration.close().await;
+    assert_eq!(driver_a.registrations(), 1);
+    let exist = |f: &ShuffleFixture| f.local_dirs.iter().all(|d| std::path::Path::new(d).exists());
+    assert!(exist(&a) && exist(&b), "heartbeats keep both applications' files");
+
+    // A's driver goes silent: its files go within timeout + cleaner interval; B's stay.
+    driver_a.close().await;
+    let deadline = tokio::time::Instant::now() + DRIVER_TIMEOUT + Duration::from_secs(15);
+    while a.local_dirs.iter().any(|d| std::path::Path::new(d).exists()) {
+        assert!(tokio::time::Instant::now() < deadline, "app A's dirs were never deleted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(exist(&b), "app B's files are untouched");
+    let ids: Vec<String> =
+        b.map_ids().flat_map(|m| (0..4).map(move |r| format!("shuffle_0_{m}_{r}"))).collect();
+    let got: Vec<(String, Bytes)> =
+        limit("fetch B", client.fetch_blocks(addr, APP_B, EXEC, ids).try_collect())
+            .await
+            .unwrap_or_else(|e| panic!("fetching app B: {e}"));
+    assert_eq!(got.len(), 12);
+    for (id, bytes) in got {
+        let parts: Vec<&str> = id.split('_').collect();
+        let (m, r) = (parts[2].parse().unwrap_or(-1), parts[3].parse().unwrap_or(-1));
+        assert_eq!(bytes, b.block_bytes(m, r), "{id}");
+    }
+    driver_b.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,15 +332,8 @@ async fn driver_registration_against_jvm_mesos_shuffle_service() {
     check_driver_registration_against(service.addr()).await;
     let log = service.log();
     assert!(log.contains(&format!("Received registration request from app {APP}")), "{log}");
-    // The heartbeats kept the application past its timeout…
-    let expired = format!("Application {APP} timed out");
-    assert!(!log.contains(&expired), "{log}");
-    // …and without them the service expires it.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !service.log().contains(&expired) {
-        assert!(tokio::time::Instant::now() < deadline, "never expired:\n{}", service.log());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    assert!(log.contains(&format!("Application {APP} timed out")), "{log}");
+    assert!(!log.contains(&format!("Application {APP_B} timed out")), "{log}");
 }
 
 /// Our daemon on a fresh state dir, started without blocking the runtime's other tasks.
@@ -331,16 +363,8 @@ async fn driver_registration_against_our_daemon() {
     check_driver_registration_against(daemon.addr).await;
     let log = daemon.log();
     assert!(log.contains(&format!("Received registration request from app {APP}")), "{log}");
-    // The heartbeats kept the application past its timeout…
-    let expired = format!("Application {APP} timed out");
-    assert!(!log.contains(&expired), "{log}");
-    assert_eq!(metric(&daemon, "registeredDriversSize"), Some(1.0), "{log}");
-    // …and without them the daemon expires it.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !(daemon.log().contains(&expired)
-        && metric(&daemon, "registeredDriversSize") == Some(0.0))
-    {
-        assert!(tokio::time::Instant::now() < deadline, "never expired:\n{}", daemon.log());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    assert!(log.contains(&format!("Application {APP} timed out")), "{log}");
+    assert!(!log.contains(&format!("Application {APP_B} timed out")), "{log}");
+    assert_eq!(metric(&daemon, "appsCleaned"), Some(1.0), "{log}");
+    assert_eq!(metric(&daemon, "registeredExecutorsSize"), Some(1.0), "{log}");
 }
