@@ -113,6 +113,13 @@ impl<S: AsyncRead + Unpin, R: Role> MessageReader<S, R> {
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
+
+    /// Bytes read from the underlying reader but not yet decoded. A client that switches
+    /// the reader to decryption after a handshake checks this is zero, so no plaintext an
+    /// attacker appended to the handshake reply is taken as part of the encrypted session.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
 }
 
 /// Writes messages to `W`, unbuffered: when a write returns, its bytes have been handed to

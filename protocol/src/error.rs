@@ -1,6 +1,12 @@
-//! The one error type of the protocol crate.
+//! The one error type of the protocol crate. The authentication modules keep their own
+//! small enums ([`SaslError`], [`EngineError`], [`CipherError`]), which their callers match
+//! on; [`Error`] wraps each of them.
 
 use std::io;
+
+use crate::auth::cipher::CipherError;
+use crate::auth::digest_md5::SaslError;
+use crate::auth::engine::EngineError;
 
 /// Everything that can go wrong turning bytes into messages (or moving them over a socket).
 ///
@@ -101,6 +107,15 @@ pub enum Error {
     /// A socket error.
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// A SASL DIGEST-MD5 step failed ([`crate::auth::digest_md5`]).
+    #[error(transparent)]
+    Sasl(#[from] SaslError),
+    /// An AuthEngine handshake failed ([`crate::auth::engine`]).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// An AuthEngine transport cipher refused the byte stream ([`crate::auth::cipher`]).
+    #[error(transparent)]
+    Cipher(#[from] CipherError),
 }
 
 /// `Result` with this crate's [`Error`].

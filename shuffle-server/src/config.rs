@@ -387,14 +387,9 @@ fn read_security(props: &BTreeMap<String, String>, c: &mut Config) -> Result<()>
     Ok(())
 }
 
-/// The cipher of an AuthEngine session (`spark.network.crypto.cipher`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CryptoCipher {
-    /// `AES/CTR/NoPadding`: one AES-CTR key stream per direction, no integrity (Spark's default).
-    Ctr,
-    /// `AES/GCM/NoPadding`: authenticated segments (Tink's AES-GCM-HKDF streaming format).
-    Gcm,
-}
+/// The cipher of an AuthEngine session (`spark.network.crypto.cipher`), shared with the
+/// client through the protocol crate.
+pub use shuffle_protocol::auth::cipher::CryptoCipher;
 
 /// The shared authentication secret; its `Debug` output never shows the value.
 #[derive(Clone, PartialEq, Eq)]

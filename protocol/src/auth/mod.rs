@@ -1,11 +1,17 @@
 //! The non-shuffle RPC bodies: authentication handshakes, and [`RpcBody`], which routes an
-//! RpcRequest body by its first byte.
+//! RpcRequest body by its first byte; and the handshakes' cryptography, shared by the server
+//! and the client, as pure byte logic: [`digest_md5`] (SASL DIGEST-MD5, QOP `auth`),
+//! [`engine`] (Spark's AuthEngine key exchange) and [`cipher`] (the AES-CTR and AES-GCM
+//! transport ciphers an AuthEngine session switches on).
 //!
 //! Tags `0xEA` (SASL) and `0xFB` (AuthEngine) lie outside the `BlockTransferMessage` type
 //! ids (0–19), which is how Spark's auth handlers tell a handshake from a shuffle request
 //! (and how the AuthEngine handler notices a SASL client and falls back).
 
 mod auth_message;
+pub mod cipher;
+pub mod digest_md5;
+pub mod engine;
 mod sasl_message;
 
 use bytes::{BufMut, Bytes};

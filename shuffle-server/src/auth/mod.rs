@@ -12,10 +12,11 @@
 //! shared [`Config::auth_secret`]. Secrets never appear in logs, metrics or replies; digests
 //! are compared in constant time.
 
-pub mod cipher;
-pub mod digest_md5;
-pub mod engine;
 pub mod transport;
+
+// The handshakes' cryptography is pure byte logic shared with the client; it lives in the
+// protocol crate and keeps its old paths here.
+pub use shuffle_protocol::auth::{cipher, digest_md5, engine};
 
 use bytes::Bytes;
 use shuffle_protocol::auth::{RpcBody, SaslMessage};

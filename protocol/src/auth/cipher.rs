@@ -24,8 +24,6 @@ use ctr::cipher::{KeyIvInit, StreamCipher};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use crate::config::CryptoCipher;
-
 /// Ciphertext bytes of one GCM segment (Spark's `CIPHERTEXT_BUFFER_SIZE`).
 pub const GCM_SEGMENT_LEN: usize = 32 * 1024;
 /// The GCM tag.
@@ -34,6 +32,35 @@ const GCM_TAG_LEN: usize = 16;
 pub const GCM_PLAINTEXT_SEGMENT_LEN: usize = GCM_SEGMENT_LEN - GCM_TAG_LEN;
 /// Tink's nonce prefix.
 const NONCE_PREFIX_LEN: usize = 7;
+
+/// The cipher of an AuthEngine session (`spark.network.crypto.cipher`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CryptoCipher {
+    /// `AES/CTR/NoPadding`: one AES-CTR key stream per direction, no integrity (Spark's default).
+    #[default]
+    Ctr,
+    /// `AES/GCM/NoPadding`: authenticated segments (Tink's AES-GCM-HKDF streaming format).
+    Gcm,
+}
+
+impl CryptoCipher {
+    /// Spark's name for the cipher, as `spark.network.crypto.cipher` spells it.
+    pub fn spark_name(self) -> &'static str {
+        match self {
+            Self::Ctr => "AES/CTR/NoPadding",
+            Self::Gcm => "AES/GCM/NoPadding",
+        }
+    }
+
+    /// The cipher Spark's name (`spark.network.crypto.cipher`) stands for, if any.
+    pub fn from_spark_name(name: &str) -> Option<Self> {
+        match name.trim() {
+            "AES/CTR/NoPadding" => Some(Self::Ctr),
+            "AES/GCM/NoPadding" => Some(Self::Gcm),
+            _ => None,
+        }
+    }
+}
 
 /// Why a byte stream could not be decrypted; the connection is closed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -94,7 +121,7 @@ impl SessionKeys {
         self.pair(cipher, self.server_to_client_iv, self.client_to_server_iv)
     }
 
-    /// The client's two halves (tests, Rust clients).
+    /// The client's two halves: what it writes and what it reads.
     pub fn client(&self, cipher: CryptoCipher) -> (Encryptor, Decryptor) {
         self.pair(cipher, self.client_to_server_iv, self.server_to_client_iv)
     }
@@ -153,7 +180,7 @@ impl CtrStream {
     }
 }
 
-/// Seals what the server writes.
+/// Seals what one side writes.
 #[derive(Debug)]
 pub enum Encryptor {
     /// A continuous CTR stream.
@@ -372,7 +399,7 @@ impl GcmMessage {
     }
 }
 
-/// Opens what the server reads.
+/// Opens what one side reads.
 #[derive(Debug)]
 pub enum Decryptor {
     /// A continuous CTR stream.

@@ -1,5 +1,6 @@
-//! The server side of Spark's AuthEngine handshake (`spark.network.crypto.enabled`,
-//! `NC/crypto/AuthEngine.java` in 3.5.6). No I/O.
+//! Spark's AuthEngine handshake (`spark.network.crypto.enabled`, `NC/crypto/AuthEngine.java`
+//! in 3.5.6): the server side ([`respond`]) and the client side ([`client::Handshake`]). No
+//! I/O.
 //!
 //! Each side sends an ephemeral X25519 public key encrypted under a key-encryption key
 //! derived from the shared secret, so only a holder of the secret can read it or produce one
@@ -22,11 +23,11 @@ use aes_gcm::{Aes128Gcm, Nonce};
 use bytes::Bytes;
 use hkdf::Hkdf;
 use sha2::Sha256;
-use shuffle_protocol::auth::AuthMessage;
-use shuffle_protocol::codec::Encode;
 use x25519_dalek::{PublicKey, StaticSecret};
 
 use super::cipher::SessionKeys;
+use super::AuthMessage;
+use crate::codec::Encode;
 
 /// Length of the random HKDF salt of each message.
 const SALT_LEN: usize = 16;
@@ -47,9 +48,12 @@ pub enum EngineError {
     /// The key does not decrypt: the client does not hold the secret (or tampered).
     #[error("AuthMessage does not decrypt with this application's secret")]
     WrongSecret,
-    /// The client's key gives an all-zero shared secret (a low-order point).
+    /// The peer's key gives an all-zero shared secret (a low-order point).
     #[error("non-contributory X25519 public key")]
     WeakKey,
+    /// The server's reply is for another application than the client's challenge.
+    #[error("AuthMessage reply names another application")]
+    AppMismatch,
     /// No randomness.
     #[error("cannot draw random bytes: {0}")]
     Random(String),
@@ -157,12 +161,12 @@ fn random<const N: usize>() -> Result<[u8; N], EngineError> {
     Ok(out)
 }
 
-/// The client side, for tests and Rust clients: a challenge, and the completion that checks
-/// the server's reply and yields the client's session keys.
+/// The client side (Spark's `AuthClientBootstrap`): a challenge, and the completion that
+/// checks the server's reply and yields the client's session keys.
 pub mod client {
     use super::*;
 
-    /// A client handshake in progress.
+    /// A client handshake in progress. Dropping it forgets the secret.
     pub struct Handshake {
         private: StaticSecret,
         challenge: AuthMessage,
@@ -172,6 +176,12 @@ pub mod client {
     impl std::fmt::Debug for Handshake {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.debug_struct("Handshake").field("app_id", &self.challenge.app_id).finish()
+        }
+    }
+
+    impl Drop for Handshake {
+        fn drop(&mut self) {
+            self.secret.iter_mut().for_each(|b| *b = 0);
         }
     }
 
@@ -189,12 +199,19 @@ pub mod client {
             &self.challenge
         }
 
-        /// Checks the server's reply; the keys' `client_to_server` IV is the one to encrypt
-        /// with.
+        /// Checks the server's reply: it must be for this application and decrypt with the
+        /// secret (proving the server holds it). The keys' `client_to_server` IV is the one
+        /// to encrypt with ([`SessionKeys::client`]).
         pub fn finish(self, reply: &AuthMessage, version: u8) -> Result<SessionKeys, EngineError> {
+            if reply.app_id != self.challenge.app_id {
+                return Err(EngineError::AppMismatch);
+            }
             let transcript = self.challenge.to_bytes();
             let server_public = open(reply, &self.secret, &transcript)?;
             let shared = self.private.diffie_hellman(&PublicKey::from(server_public));
+            if !shared.was_contributory() {
+                return Err(EngineError::WeakKey);
+            }
             let mut full = transcript.to_vec();
             full.extend_from_slice(&reply.to_bytes());
             Ok(session_keys(shared.as_bytes(), &full, version))
@@ -211,8 +228,8 @@ mod tests {
         for version in [1, 2] {
             let hs = client::Handshake::start("app-1", "secret").expect("start");
             let accepted = respond(hs.challenge(), "secret", version).expect("accepted");
-            let reply = match shuffle_protocol::auth::RpcBody::decode(accepted.reply.clone()) {
-                Ok(shuffle_protocol::auth::RpcBody::Auth(m)) => m,
+            let reply = match crate::auth::RpcBody::decode(accepted.reply.clone()) {
+                Ok(crate::auth::RpcBody::Auth(m)) => m,
                 other => panic!("reply is not an AuthMessage: {other:?}"),
             };
             assert_eq!(reply.app_id, "app-1");
@@ -240,5 +257,29 @@ mod tests {
         // The all-zero point, sealed correctly: decrypts, but gives a zero shared secret.
         let msg = seal("app-1", b"secret", &[0u8; 32], &[]).expect("seal");
         assert_eq!(respond(&msg, "secret", 1).err(), Some(EngineError::WeakKey));
+        // The same from a server, to a client.
+        let hs = client::Handshake::start("app-1", "secret").expect("start");
+        let transcript = hs.challenge().to_bytes();
+        let reply = seal("app-1", b"secret", &[0u8; 32], &transcript).expect("seal");
+        assert_eq!(hs.finish(&reply, 1).err(), Some(EngineError::WeakKey));
+    }
+
+    #[test]
+    fn client_refuses_a_server_without_the_secret_or_for_another_app() {
+        let hs = client::Handshake::start("app-1", "secret").expect("start");
+        let forged = respond(hs.challenge(), "secret", 1).expect("accepted");
+        let Ok(crate::auth::RpcBody::Auth(mut reply)) = crate::auth::RpcBody::decode(forged.reply)
+        else {
+            panic!("reply is not an AuthMessage")
+        };
+        reply.app_id = "app-2".into();
+        assert_eq!(hs.finish(&reply, 1).err(), Some(EngineError::AppMismatch));
+
+        let hs = client::Handshake::start("app-1", "secret").expect("start");
+        // A server answering with another secret: decrypts the challenge with neither, but
+        // even a well-formed reply sealed with the wrong secret does not open.
+        let transcript = hs.challenge().to_bytes();
+        let reply = seal("app-1", b"other", &[9u8; 32], &transcript).expect("seal");
+        assert_eq!(hs.finish(&reply, 1).err(), Some(EngineError::WrongSecret));
     }
 }

@@ -1,5 +1,6 @@
-//! The server side of SASL DIGEST-MD5 (RFC 2831) as the JDK's `DigestMD5Server` runs it for
-//! Spark's `SparkSaslServer`, QOP `auth` only. No I/O: tokens in, tokens out.
+//! SASL DIGEST-MD5 (RFC 2831) as the JDK runs it for Spark's `SparkSaslServer` and
+//! `SparkSaslClient`, QOP `auth` only: the server side ([`DigestMd5Server`]) and the client's
+//! response ([`client_response`]). No I/O: tokens in, tokens out.
 //!
 //! Spark's parameters: protocol `null` and server name `default`, so the realm is `default`
 //! and the client's digest-uri `null/default`; the password is the Base64 of the secret with
@@ -44,6 +45,9 @@ pub enum SaslError {
          for an encrypted connection, or turn SASL encryption off"
     )]
     ProtectionUnsupported(String),
+    /// The server's `rspauth` does not match: it does not hold the secret (client side).
+    #[error("DIGEST-MD5: the server's rspauth does not match; it does not hold the secret")]
+    ServerNotAuthenticated,
     /// A token after the exchange ended or failed.
     #[error("DIGEST-MD5: server at illegal state")]
     IllegalState,
@@ -196,8 +200,8 @@ impl DigestMd5Server {
 }
 
 /// The client side, as Spark's `SparkSaslClient` answers a challenge (QOP `auth`): the
-/// response token for `challenge`, and the `rspauth` token the server must send back. For
-/// Rust clients and tests; `cnonce` must be fresh and unpredictable ([`new_nonce`]).
+/// response token for `challenge`, and the `rspauth` token the server must send back (check
+/// it with [`verify_rspauth`]). `cnonce` must be fresh and unpredictable ([`new_nonce`]).
 pub fn client_response(
     challenge: &[u8],
     secret: &str,
@@ -236,6 +240,17 @@ pub fn client_response(
     Ok((token, rspauth))
 }
 
+/// Checks the server's last token against the `rspauth` token [`client_response`] expects,
+/// in constant time: a server that does not hold the secret cannot produce it (the JDK
+/// client fails the same way).
+pub fn verify_rspauth(expected: &[u8], got: &[u8]) -> Result<(), SaslError> {
+    if bool::from(expected.ct_eq(got)) {
+        Ok(())
+    } else {
+        Err(SaslError::ServerNotAuthenticated)
+    }
+}
+
 fn format_error(what: &str) -> SaslError {
     SaslError::Format(what.to_owned())
 }
@@ -243,7 +258,7 @@ fn format_error(what: &str) -> SaslError {
 /// A fresh nonce as the JDK makes them: 30 random bytes in Base64 (40 characters).
 pub fn new_nonce() -> std::io::Result<String> {
     let mut bytes = [0u8; 30];
-    getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
@@ -471,7 +486,12 @@ mod tests {
                 .expect("response");
         assert_eq!(String::from_utf8(token.clone()).expect("utf-8"), RESPONSE);
         let mut server = challenged(SECRET);
-        assert_eq!(server.step(&token), Ok(SaslStep::Complete(rspauth)));
+        let Ok(SaslStep::Complete(reply)) = server.step(&token) else { panic!("refused") };
+        assert_eq!(reply, rspauth);
+        assert_eq!(verify_rspauth(&rspauth, &reply), Ok(()));
+        let forged = b"rspauth=00000000000000000000000000000000";
+        assert_eq!(verify_rspauth(&rspauth, forged), Err(SaslError::ServerNotAuthenticated));
+        assert_eq!(verify_rspauth(&rspauth, b""), Err(SaslError::ServerNotAuthenticated));
     }
 
     #[test]
