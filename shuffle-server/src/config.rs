@@ -18,6 +18,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use crate::error::{Error, Result};
+use crate::tls::TlsSettings;
 
 /// The configuration keys this service reads.
 pub mod keys {
@@ -70,9 +71,20 @@ pub mod keys {
 
     /// Idle time after which an application with no registered driver is cleaned (ours).
     pub const APP_IDLE_TIMEOUT: &str = "spark.shuffle.service.rs.appIdleTimeout";
+    /// Whether TLS clients are accepted on the shuffle port (ours).
+    pub const TLS_ENABLED: &str = "spark.shuffle.service.rs.tls.enabled";
+    /// PEM certificate chain of the daemon (ours).
+    pub const TLS_CERT_FILE: &str = "spark.shuffle.service.rs.tls.certFile";
+    /// PEM private key of that certificate (ours).
+    pub const TLS_KEY_FILE: &str = "spark.shuffle.service.rs.tls.keyFile";
+    /// PEM CA certificates client certificates must chain to; unset = no client certificates
+    /// (ours).
+    pub const TLS_CLIENT_CA_FILE: &str = "spark.shuffle.service.rs.tls.clientCaFile";
+    /// Whether plaintext connections are refused when TLS is enabled (ours).
+    pub const TLS_REQUIRED: &str = "spark.shuffle.service.rs.tls.required";
 
     /// Every key above, for telling known keys from ignored ones.
-    pub const ALL: [&str; 24] = [
+    pub const ALL: [&str; 29] = [
         HOST,
         PORT,
         STATE_DIR,
@@ -97,6 +109,11 @@ pub mod keys {
         CRYPTO_SASL_FALLBACK,
         ALLOWED_LOCAL_DIR_ROOTS,
         APP_IDLE_TIMEOUT,
+        TLS_ENABLED,
+        TLS_CERT_FILE,
+        TLS_KEY_FILE,
+        TLS_CLIENT_CA_FILE,
+        TLS_REQUIRED,
     ];
 }
 
@@ -182,6 +199,10 @@ pub struct Config {
     /// Whether executor registrations are persisted and reloaded after a restart
     /// (`spark.shuffle.service.db.enabled`, default true).
     pub db_enabled: bool,
+    /// TLS on the shuffle port beside plaintext (`spark.shuffle.service.rs.tls.enabled`,
+    /// default false, with the `.certFile`, `.keyFile`, `.clientCaFile` and `.required`
+    /// keys); see [`crate::tls`].
+    pub tls: Option<TlsSettings>,
 }
 
 impl Default for Config {
@@ -208,6 +229,7 @@ impl Default for Config {
             crypto_sasl_fallback: true,
             allowed_local_dir_roots: Vec::new(),
             db_enabled: true,
+            tls: None,
         }
     }
 }
@@ -384,6 +406,37 @@ fn read_security(props: &BTreeMap<String, String>, c: &mut Config) -> Result<()>
             c.allowed_local_dir_roots.push(root);
         }
     }
+    read_tls(props, c)
+}
+
+/// Reads the TLS keys and loads the files they name, so a bad certificate stops the start.
+fn read_tls(props: &BTreeMap<String, String>, c: &mut Config) -> Result<()> {
+    let get = |key: &'static str| props.get(key).map(|v| (key, v.as_str()));
+    let enabled = match get(keys::TLS_ENABLED) {
+        Some((key, v)) => boolean(key, v)?,
+        None => false,
+    };
+    let required = match get(keys::TLS_REQUIRED) {
+        Some((key, v)) => boolean(key, v)?,
+        None => false,
+    };
+    if !enabled {
+        return Ok(());
+    }
+    let path = |key: &'static str| -> Result<Option<PathBuf>> {
+        match get(key) {
+            Some((_, v)) if !v.trim().is_empty() => Ok(Some(PathBuf::from(v.trim()))),
+            Some((_, v)) => Err(invalid(key, v, ValueError::Syntax("a file path"))),
+            None => Ok(None),
+        }
+    };
+    let reason = "spark.shuffle.service.rs.tls.enabled is true";
+    let cert = path(keys::TLS_CERT_FILE)?
+        .ok_or(Error::MissingConfig { key: keys::TLS_CERT_FILE, reason })?;
+    let key = path(keys::TLS_KEY_FILE)?
+        .ok_or(Error::MissingConfig { key: keys::TLS_KEY_FILE, reason })?;
+    let client_ca = path(keys::TLS_CLIENT_CA_FILE)?;
+    c.tls = Some(TlsSettings::load(&cert, &key, client_ca.as_deref(), required)?);
     Ok(())
 }
 
@@ -773,7 +826,11 @@ fn unescape(s: &str) -> Result<String, &'static str> {
         spark.shuffle.service.rs.maxFrameLength (16m),\n  \
         spark.shuffle.service.rs.maxOpenFiles (1024),\n  \
         spark.shuffle.service.rs.appIdleTimeout (unset = off; cleans apps without a Mesos \
-        driver after no requests for this long)"
+        driver after no requests for this long),\n  \
+        spark.shuffle.service.rs.tls.enabled (false; TLS clients on the shuffle port), \
+        spark.shuffle.service.rs.tls.certFile,\n  spark.shuffle.service.rs.tls.keyFile, \
+        spark.shuffle.service.rs.tls.clientCaFile (unset = no client certificates),\n  \
+        spark.shuffle.service.rs.tls.required (false; true closes plaintext connections)"
 )]
 pub struct Cli {
     /// Address to listen on [default: 0.0.0.0]

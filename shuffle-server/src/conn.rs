@@ -22,8 +22,10 @@ use shuffle_protocol::message::{
     ChunkFetchFailure, ChunkFetchSuccess, RpcFailure, RpcResponse, StreamFailure, StreamResponse,
 };
 use shuffle_protocol::{Inbound, MessageReader, MessageWriter, Outbound, Request, ServerRole};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, WriteHalf};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
@@ -36,6 +38,7 @@ use crate::handler::{self, Client};
 use crate::metrics::{self, counter, gauge};
 use crate::state::State;
 use crate::stream::{Chunk, ConnId};
+use crate::tls::TLS_HANDSHAKE_RECORD;
 
 /// Serves `socket` until the peer closes it, it fails, it idles out or `shutdown` fires;
 /// then frees the streams it opened.
@@ -52,19 +55,8 @@ pub async fn serve(
     if let Err(e) = socket.set_nodelay(true) {
         debug!(%peer, error = %e, "cannot set TCP_NODELAY");
     }
-    let (read_half, write_half) = socket.into_split();
-    let mut conn = Conn {
-        reader: MessageReader::new(SecureRead::new(read_half), state.config().max_frame_len),
-        writer: MessageWriter::new(write_half),
-        client: Client { conn: id, app_id: None },
-        gate: Gate::new(state.config()),
-        encryptor: None,
-        plaintext_used: 0,
-        idle: state.config().connection_timeout,
-        state: state.clone(),
-    };
     debug!(conn = id, %peer, "connection opened");
-    match conn.run(&shutdown).await {
+    match serve_socket(socket, id, &state, &shutdown).await {
         Ok(()) => debug!(conn = id, %peer, "connection closed"),
         Err(e) => {
             counter!(metrics::NUM_CAUGHT_EXCEPTIONS).increment(1);
@@ -76,9 +68,65 @@ pub async fn serve(
     gauge!(metrics::NUM_REGISTERED_CONNECTIONS).decrement(1.0);
 }
 
-struct Conn {
-    reader: MessageReader<SecureRead<OwnedReadHalf>, ServerRole>,
-    writer: MessageWriter<OwnedWriteHalf>,
+/// Tells TLS from plaintext by the first byte when TLS is on (see [`crate::tls`]), then
+/// serves the connection's requests.
+async fn serve_socket(
+    socket: TcpStream,
+    id: ConnId,
+    state: &State,
+    shutdown: &CancellationToken,
+) -> Result<()> {
+    let idle = state.config().connection_timeout;
+    let Some(tls) = &state.config().tls else {
+        let (read_half, write_half) = socket.into_split();
+        return Conn::new(read_half, write_half, id, state).run(shutdown).await;
+    };
+    let mut first = [0u8; 1];
+    let peeked = tokio::select! {
+        () = shutdown.cancelled() => return Ok(()),
+        peeked = with_deadline(idle, socket.peek(&mut first)) => peeked??,
+    };
+    if peeked == 0 {
+        return Ok(());
+    }
+    if first[0] == TLS_HANDSHAKE_RECORD {
+        let stream = tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            stream = with_deadline(idle, tls.acceptor().accept(socket)) => stream??,
+        };
+        debug!(conn = id, "TLS handshake complete");
+        let (read_half, write_half) = tokio::io::split(stream);
+        return Conn::new(read_half, write_half, id, state).run(shutdown).await;
+    }
+    if tls.required {
+        return Err(Error::TlsRequired);
+    }
+    let (read_half, write_half) = socket.into_split();
+    Conn::new(read_half, write_half, id, state).run(shutdown).await
+}
+
+/// The write side of a connection: a plain socket takes chunk bodies by `sendfile`, a TLS
+/// stream only through user space.
+trait ReplySink: AsyncWrite + Unpin + Send {
+    /// The socket to `sendfile` into, when bytes written here reach the wire unchanged.
+    fn sendfile_socket(&self) -> Option<&TcpStream>;
+}
+
+impl ReplySink for OwnedWriteHalf {
+    fn sendfile_socket(&self) -> Option<&TcpStream> {
+        Some(self.as_ref())
+    }
+}
+
+impl ReplySink for WriteHalf<TlsStream<TcpStream>> {
+    fn sendfile_socket(&self) -> Option<&TcpStream> {
+        None
+    }
+}
+
+struct Conn<R, W> {
+    reader: MessageReader<SecureRead<R>, ServerRole>,
+    writer: MessageWriter<W>,
     client: Client,
     gate: Gate,
     /// Seals replies once an AuthEngine session is on.
@@ -90,7 +138,20 @@ struct Conn {
     state: State,
 }
 
-impl Conn {
+impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
+    fn new(read_half: R, write_half: W, id: ConnId, state: &State) -> Self {
+        Self {
+            reader: MessageReader::new(SecureRead::new(read_half), state.config().max_frame_len),
+            writer: MessageWriter::new(write_half),
+            client: Client { conn: id, app_id: None },
+            gate: Gate::new(state.config()),
+            encryptor: None,
+            plaintext_used: 0,
+            idle: state.config().connection_timeout,
+            state: state.clone(),
+        }
+    }
+
     async fn run(&mut self, shutdown: &CancellationToken) -> Result<()> {
         loop {
             let inbound = tokio::select! {
@@ -107,7 +168,11 @@ impl Conn {
             }
             match inbound {
                 Inbound::Message(request) => {
-                    if !self.dispatch(request).await? {
+                    let open = self.dispatch(request).await?;
+                    // TLS keeps the tail of a reply in its record buffer until flushed; on a
+                    // plain socket this does nothing.
+                    with_deadline(self.idle, self.writer.flush()).await??;
+                    if !open {
                         return Ok(());
                     }
                 }
@@ -286,17 +351,34 @@ impl Conn {
         Ok(Sending { region: open, _in_flight: in_flight })
     }
 
-    /// Writes a frame header, then its body from the file with sendfile (or, encrypted,
-    /// through user space).
+    /// Writes a frame header, then its body from the file with sendfile (or, encrypted or
+    /// over TLS, through user space).
     async fn send(&mut self, header: &Bytes, body: Sending) -> Result<()> {
         if self.encryptor.is_some() {
             return self.send_encrypted(header, body).await;
         }
         with_deadline(self.idle, self.writer.write_raw(header)).await??;
-        let socket = self.writer.get_ref().as_ref();
         // Part of the body may be out; the stream can no longer be framed, so any error
         // closes the connection.
+        let Some(socket) = self.writer.get_ref().sendfile_socket() else {
+            return self.send_copied(body).await;
+        };
         body.region.send_to(socket, self.idle).await?;
+        Ok(())
+    }
+
+    /// Reads the body in pieces on the blocking pool and writes each as it is.
+    async fn send_copied(&mut self, body: Sending) -> Result<()> {
+        let Sending { region, _in_flight } = body;
+        let len = region.len();
+        let (mut region, mut pos) = (region, 0u64);
+        while pos < len {
+            let n = (len - pos).min(USER_SPACE_PIECE as u64) as usize;
+            let (back, piece) = region.read_piece(pos, n).await?;
+            region = back;
+            pos += n as u64;
+            with_deadline(self.idle, self.writer.write_raw(&piece)).await??;
+        }
         Ok(())
     }
 
@@ -312,7 +394,7 @@ impl Conn {
         with_deadline(self.idle, self.writer.write_raw(&out)).await??;
         let (mut region, mut pos) = (region, 0u64);
         while pos < len {
-            let n = (len - pos).min(ENCRYPTED_PIECE as u64) as usize;
+            let n = (len - pos).min(USER_SPACE_PIECE as u64) as usize;
             let (back, piece) = region.read_piece(pos, n).await?;
             region = back;
             pos += n as u64;
@@ -339,8 +421,8 @@ impl Conn {
     }
 }
 
-/// Plaintext read from a block file per piece on an encrypted connection.
-const ENCRYPTED_PIECE: usize = 256 * 1024;
+/// Bytes read from a block file per piece when a body cannot go by `sendfile`.
+const USER_SPACE_PIECE: usize = 256 * 1024;
 
 /// An opened chunk, counted as being transferred until it is sent.
 struct Sending {

@@ -90,6 +90,10 @@ pub enum Error {
     /// (`spark.shuffle.io.connectionTimeout`), or stopped reading what it asked for.
     #[error("connection idle for {0:?}")]
     Idle(std::time::Duration),
+    /// A plaintext connection to a daemon that only accepts TLS
+    /// (`spark.shuffle.service.rs.tls.required`).
+    #[error("plaintext connection refused: spark.shuffle.service.rs.tls.required is true")]
+    TlsRequired,
     /// An RPC body or message that does not decode.
     #[error(transparent)]
     Protocol(#[from] shuffle_protocol::Error),
@@ -129,6 +133,16 @@ pub enum Error {
         key: &'static str,
         /// Which setting requires it.
         reason: &'static str,
+    },
+    /// A TLS certificate or key file that cannot be read or used.
+    #[error("invalid value for {key}: {path}: {reason}")]
+    TlsConfig {
+        /// The configuration key naming the file.
+        key: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The properties file could not be read.
     #[error("cannot read properties file {path}: {source}")]

@@ -6,7 +6,8 @@
 //! [`index`] cache and the [`registry`] of executors → the region goes to the socket by
 //! sendfile. [`state`] holds what connections share; [`config`] reads Spark's keys.
 //! [`drivers`] keeps registered Mesos drivers and their heartbeats, and the [`cleaner`]
-//! removes the applications whose driver went away.
+//! removes the applications whose driver went away. [`tls`] lets TLS clients share the
+//! shuffle port with plaintext ones.
 
 pub mod auth;
 pub mod cleaner;
@@ -24,6 +25,7 @@ pub mod resolver;
 pub mod server;
 pub mod state;
 pub mod stream;
+pub mod tls;
 
 pub use config::Config;
 pub use error::{Error, Result};
