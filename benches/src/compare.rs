@@ -1,0 +1,596 @@
+//! Our daemon against Spark 3.5.6's JVM `ExternalShuffleService`, on the same files, with
+//! the same client (ours), workload by workload in alternating order.
+//!
+//! Per round, both services are started one after the other (start-up timed alone: process
+//! start to a connect succeeding, and to the first block served), registered, and left to
+//! settle for the idle RSS; then every workload runs on one and then the other, the order
+//! flipping from workload to workload and round to round (A B, B A, …). The machine's
+//! ceiling (a bare `sendfile(2)` loop over loopback) is measured first. Results are
+//! written as JSON and as a markdown table of ours/JVM ratios.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use shuffle_client::{ClientConfig, ShuffleClient};
+
+use crate::layout::{Layout, Shape};
+use crate::load::{self, Error, LoadConfig, Mode, Report};
+use crate::procstat;
+use crate::sendfile::{self, SendfileResult};
+
+/// How to run the comparison.
+#[derive(Debug, Clone)]
+pub struct CompareConfig {
+    /// Where `results.json` and `results.md` go.
+    pub out_dir: PathBuf,
+    /// Where the shuffle files are written (reused across runs).
+    pub data_dir: PathBuf,
+    /// Spark 3.5.6's jars (`pyspark/jars`).
+    pub jars: PathBuf,
+    /// The `java` to run.
+    pub java: PathBuf,
+    /// Our `shuffle-server` binary (a release build).
+    pub server_bin: PathBuf,
+    /// JVM heap (`-Xmx`), as `SPARK_DAEMON_MEMORY` sets it (Spark's default is 1g).
+    pub jvm_heap: String,
+    /// Measured time per run.
+    pub duration: Duration,
+    /// Unmeasured load before each run.
+    pub warmup: Duration,
+    /// Rounds (each starts both services afresh and runs every workload on both).
+    pub rounds: usize,
+    /// Tiny shapes and runs, to check the machinery in seconds.
+    pub quick: bool,
+}
+
+/// Which service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Spark 3.5.6's `org.apache.spark.deploy.ExternalShuffleService`.
+    Jvm,
+    /// Our `shuffle-server`.
+    Ours,
+}
+
+/// Which shuffle a workload reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Data {
+    /// 4 KiB blocks.
+    Small,
+    /// 2 MiB blocks.
+    Large,
+}
+
+/// One workload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Workload {
+    /// Short name (`small-c32`).
+    pub name: String,
+    /// The shuffle it reads.
+    pub data: Data,
+    /// Request shape.
+    pub mode: Mode,
+    /// Ids per request.
+    pub ids_per_request: usize,
+    /// Reduces per batch id.
+    pub reduces_per_id: i32,
+    /// Concurrent fetchers.
+    pub concurrency: usize,
+}
+
+/// The workloads of the issue: small blocks (100 ids per request) and large blocks (4 ids,
+/// 8 MiB, about Spark's `maxBytesInFlight / 5`) at 1, 8 and 32 fetchers, and batch fetch
+/// of small blocks (10 maps × 100 reduces per request) at 8.
+pub fn workloads() -> Vec<Workload> {
+    let mut w = Vec::new();
+    for (data, ids) in [(Data::Small, 100), (Data::Large, 4)] {
+        for c in [1, 8, 32] {
+            let prefix = if data == Data::Small { "small" } else { "large" };
+            w.push(Workload {
+                name: format!("{prefix}-c{c}"),
+                data,
+                mode: Mode::Blocks,
+                ids_per_request: ids,
+                reduces_per_id: 1,
+                concurrency: c,
+            });
+        }
+    }
+    w.push(Workload {
+        name: "batch-c8".into(),
+        data: Data::Small,
+        mode: Mode::Batch,
+        ids_per_request: 10,
+        reduces_per_id: 100,
+        concurrency: 8,
+    });
+    w
+}
+
+/// Start-up times of one service start, milliseconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Startup {
+    /// Process start until a TCP connect to its port succeeds.
+    pub listen_ms: f64,
+    /// Process start until the first block (after `RegisterExecutor`) arrived.
+    pub first_block_ms: f64,
+    /// `VmRSS` a second after the first block, MiB.
+    pub idle_rss_mib: f64,
+    /// `VmHWM` when the service was stopped, at the end of the round, MiB.
+    pub hwm_mib: f64,
+}
+
+/// One run of one workload on one service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Workload name.
+    pub workload: String,
+    /// Service.
+    pub kind: Kind,
+    /// Round, from 0.
+    pub round: usize,
+    /// The 1-minute load average just before the run.
+    pub loadavg_before: f64,
+    /// What the load tool measured.
+    pub report: Report,
+}
+
+/// Everything a comparison measured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Results {
+    /// Machine notes: CPUs, memory, kernel, load averages.
+    pub machine: Vec<(String, String)>,
+    /// Shapes of the two shuffles.
+    pub shapes: Vec<(String, Shape)>,
+    /// The workloads run.
+    pub workloads: Vec<Workload>,
+    /// Measured seconds per run, warm-up seconds per run, rounds.
+    pub duration_s: f64,
+    /// Warm-up seconds per run.
+    pub warmup_s: f64,
+    /// Bare sendfile loops.
+    pub sendfile: Vec<SendfileResult>,
+    /// Start-ups of the JVM service.
+    pub jvm_startups: Vec<Startup>,
+    /// Start-ups of ours.
+    pub ours_startups: Vec<Startup>,
+    /// Every run.
+    pub runs: Vec<RunRecord>,
+    /// Ratios and targets.
+    pub summary: Vec<SummaryRow>,
+}
+
+/// A compared figure: JVM, ours (means over rounds), ours/JVM, and the issue's target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// What (`small-c32 blocks/s`).
+    pub metric: String,
+    /// Spark's JVM service.
+    pub jvm: f64,
+    /// Ours.
+    pub ours: f64,
+    /// ours / jvm.
+    pub ratio: f64,
+    /// The goal, e.g. `≥ 1.2×`, if the issue sets one.
+    pub target: Option<String>,
+    /// Whether the goal is met.
+    pub met: Option<bool>,
+}
+
+/// A running service, killed on drop.
+struct Service {
+    kind: Kind,
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+    startup: Startup,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Service {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Starts `kind`, times it to listening and to the first block of `probe`, and measures its
+/// idle RSS.
+async fn start(kind: Kind, cfg: &CompareConfig, probe: &Layout) -> Result<Service, Error> {
+    let dir = tempfile::Builder::new().prefix("bench-service").tempdir()?;
+    let port = free_port()?;
+    let log = fs::File::create(dir.path().join("service.log"))?;
+    let mut cmd = match kind {
+        Kind::Jvm => {
+            let mut cmd = Command::new(&cfg.java);
+            cmd.arg(format!("-Xmx{}", cfg.jvm_heap))
+                .arg(format!("-Djava.io.tmpdir={}", dir.path().display()))
+                .arg(format!("-Dspark.shuffle.service.port={port}"))
+                .arg("-Dspark.shuffle.service.db.enabled=false")
+                .arg("-cp")
+                .arg(cfg.jars.join("*"))
+                .arg("org.apache.spark.deploy.ExternalShuffleService")
+                .env("SPARK_LOCAL_DIRS", dir.path())
+                .env("SPARK_LOCAL_IP", "127.0.0.1");
+            cmd
+        }
+        Kind::Ours => {
+            let mut cmd = Command::new(&cfg.server_bin);
+            cmd.args(["--host", "127.0.0.1", "--port", &port.to_string(), "--state-dir"])
+                .arg(dir.path().join("state"))
+                .env("RUST_LOG", "warn");
+            cmd
+        }
+    };
+    cmd.stdin(Stdio::null()).stdout(Stdio::from(log.try_clone()?)).stderr(Stdio::from(log));
+    let t0 = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("starting {kind:?} service: {e}"))?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let limit = Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            let log = fs::read_to_string(dir.path().join("service.log")).unwrap_or_default();
+            return Err(format!("{kind:?} service exited with {status}:\n{log}").into());
+        }
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            break;
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            return Err(format!("{kind:?} service did not listen within {limit:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let listen_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let mut service = Service {
+        kind,
+        child,
+        addr,
+        _dir: dir,
+        startup: Startup { listen_ms, first_block_ms: 0.0, idle_rss_mib: 0.0, hwm_mib: 0.0 },
+    };
+    let config = ClientConfig { max_retries: 0, ..ClientConfig::default() };
+    let id = probe.block_id(0, 0);
+    loop {
+        // A fresh client each time: a refused attempt must not leave a broken pooled connection.
+        let client = ShuffleClient::new(config.clone());
+        let ok = async {
+            client.register_executor(addr, "app-startup", "0", probe.executor_info()).await?;
+            let mut s = client.fetch_blocks(addr, "app-startup", "0", vec![id.clone()]);
+            match s.next().await {
+                Some(Ok((_, bytes))) => {
+                    Ok::<bool, shuffle_client::Error>(probe.verify(&id, &bytes).is_ok())
+                }
+                Some(Err(e)) => Err(e),
+                None => Ok(false),
+            }
+        }
+        .await;
+        if matches!(ok, Ok(true)) {
+            break;
+        }
+        if t0.elapsed() > limit {
+            return Err(format!("{kind:?} service served no block within {limit:?}: {ok:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    service.startup.first_block_ms = t0.elapsed().as_secs_f64() * 1e3;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    service.startup.idle_rss_mib =
+        procstat::memory(service.pid()).map_or(0.0, |m| m.rss as f64 / 1048576.0);
+    Ok(service)
+}
+
+fn loadavg() -> (f64, String) {
+    let s = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let one = s.split_whitespace().next().and_then(|x| x.parse().ok()).unwrap_or(f64::NAN);
+    (one, s.trim().to_owned())
+}
+
+fn machine_notes() -> Vec<(String, String)> {
+    let mut notes = Vec::new();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    notes.push(("cpus".into(), cpus.to_string()));
+    if let Ok(cpuinfo) = fs::read_to_string("/proc/cpuinfo") {
+        if let Some(model) = cpuinfo.lines().find(|l| l.starts_with("model name")) {
+            notes.push(("cpu model".into(), model.split(':').nth(1).unwrap_or("").trim().into()));
+        }
+    }
+    if let Ok(meminfo) = fs::read_to_string("/proc/meminfo") {
+        if let Some(total) = meminfo.lines().next() {
+            notes.push(("memory".into(), total.trim_start_matches("MemTotal:").trim().into()));
+        }
+    }
+    if let Ok(kernel) = fs::read_to_string("/proc/sys/kernel/osrelease") {
+        notes.push(("kernel".into(), kernel.trim().into()));
+    }
+    notes.push(("loadavg at start".into(), loadavg().1));
+    notes
+}
+
+/// Runs the whole comparison and writes `results.json` and `results.md` to `out_dir`.
+pub async fn run(cfg: &CompareConfig) -> Result<Results, Error> {
+    let mut results = Results {
+        machine: machine_notes(),
+        workloads: workloads(),
+        duration_s: cfg.duration.as_secs_f64(),
+        warmup_s: cfg.warmup.as_secs_f64(),
+        ..Results::default()
+    };
+    let (small_shape, large_shape, sendfile_mib, sendfile_time) = if cfg.quick {
+        (Shape::new(10, 100, 4096), Shape::new(4, 8, 2 << 20), 16, Duration::from_millis(500))
+    } else {
+        (Shape::new(100, 1000, 4096), Shape::new(8, 64, 2 << 20), 256, Duration::from_secs(3))
+    };
+    results.shapes = vec![("small".into(), small_shape), ("large".into(), large_shape)];
+    fs::create_dir_all(&cfg.data_dir)?;
+    fs::create_dir_all(&cfg.out_dir)?;
+    eprintln!("compare: writing shuffles under {}", cfg.data_dir.display());
+    let small = Arc::new(Layout::create(&cfg.data_dir.join("small"), small_shape)?);
+    let large = Arc::new(Layout::create(&cfg.data_dir.join("large"), large_shape)?);
+    small.warm()?;
+    large.warm()?;
+
+    let file = cfg.data_dir.join("sendfile.bin");
+    let size = sendfile_mib << 20;
+    if fs::metadata(&file).map_or(true, |m| m.len() != size as u64) {
+        sendfile::write_file(&file, size)?;
+    }
+    for (connections, checksum) in [(1, false), (8, false), (1, true), (8, true)] {
+        let file = file.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            sendfile::measure(&file, sendfile_time, connections, checksum)
+        })
+        .await??;
+        eprintln!(
+            "compare: sendfile loop, {connections} connection(s){}: {:.2} GB/s",
+            if checksum { ", client CRC-32" } else { "" },
+            r.gb_per_s
+        );
+        results.sendfile.push(r);
+    }
+
+    for round in 0..cfg.rounds {
+        eprintln!("compare: round {}: starting the JVM service, then ours", round + 1);
+        let jvm = start(Kind::Jvm, cfg, &small).await?;
+        let ours = start(Kind::Ours, cfg, &small).await?;
+        for s in [&jvm, &ours] {
+            eprintln!(
+                "compare:   {:?}: listening after {:.0} ms, first block after {:.0} ms, idle RSS {:.1} MiB",
+                s.kind, s.startup.listen_ms, s.startup.first_block_ms, s.startup.idle_rss_mib
+            );
+        }
+        for (i, w) in results.workloads.clone().iter().enumerate() {
+            let order = if (round + i) % 2 == 0 { [&jvm, &ours] } else { [&ours, &jvm] };
+            for service in order {
+                let layout = if w.data == Data::Small { &small } else { &large };
+                let mut lc = LoadConfig::new(service.addr.to_string());
+                lc.exec_id = format!("{:?}", w.data).to_lowercase();
+                lc.mode = w.mode;
+                lc.ids_per_request = w.ids_per_request;
+                lc.reduces_per_id = w.reduces_per_id;
+                lc.concurrency = w.concurrency;
+                lc.warmup = cfg.warmup;
+                lc.duration = Some(cfg.duration);
+                lc.server_pid = Some(service.pid());
+                let loadavg_before = loadavg().0;
+                let report = load::run(&lc, layout.clone()).await?;
+                let server = report.server.clone().unwrap_or_default();
+                eprintln!(
+                    "compare:   {:<10} {:>4?}: {:8.1} MB/s {:8.0} blocks/s p99 {:7.2} ms cpu {:.3} s/GB peak rss {:.0} MiB{}",
+                    w.name,
+                    service.kind,
+                    report.mb_per_s,
+                    report.blocks_per_s,
+                    report.latency_ms.p99,
+                    server.cpu_s_per_gb,
+                    server.peak_rss_mib,
+                    if report.verified { "" } else { "  NOT VERIFIED" }
+                );
+                if !report.verified {
+                    return Err(
+                        format!("{} on {:?}: {:?}", w.name, service.kind, report.errors).into()
+                    );
+                }
+                results.runs.push(RunRecord {
+                    workload: w.name.clone(),
+                    kind: service.kind,
+                    round,
+                    loadavg_before,
+                    report,
+                });
+            }
+        }
+        for mut s in [jvm, ours] {
+            s.startup.hwm_mib = procstat::memory(s.pid()).map_or(0.0, |m| m.hwm as f64 / 1048576.0);
+            match s.kind {
+                Kind::Jvm => results.jvm_startups.push(s.startup.clone()),
+                Kind::Ours => results.ours_startups.push(s.startup.clone()),
+            }
+        }
+    }
+    results.machine.push(("loadavg at end".into(), loadavg().1));
+    results.summary = summarize(&results);
+    fs::write(cfg.out_dir.join("results.json"), serde_json::to_string_pretty(&results)?)?;
+    fs::write(cfg.out_dir.join("results.md"), markdown(&results))?;
+    Ok(results)
+}
+
+fn mean(xs: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 {
+        f64::NAN
+    } else {
+        sum / n as f64
+    }
+}
+
+/// Mean over rounds of `f` of workload `name` on `kind`.
+fn metric(r: &Results, name: &str, kind: Kind, f: impl Fn(&Report) -> f64) -> f64 {
+    mean(r.runs.iter().filter(|x| x.workload == name && x.kind == kind).map(|x| f(&x.report)))
+}
+
+/// The ratio table, with the issue's goals where it sets them.
+pub fn summarize(r: &Results) -> Vec<SummaryRow> {
+    type Get = fn(&Report) -> f64;
+    let cpu: Get = |x| x.server.as_ref().map_or(f64::NAN, |s| s.cpu_s_per_gb);
+    let peak: Get = |x| x.server.as_ref().map_or(f64::NAN, |s| s.peak_rss_mib);
+    let mut rows = Vec::new();
+    let mut row = |metric: String, jvm: f64, ours: f64, target: Option<(&str, bool)>| {
+        rows.push(SummaryRow {
+            metric,
+            jvm,
+            ours,
+            ratio: ours / jvm,
+            target: target.map(|t| t.0.to_owned()),
+            met: target.map(|t| t.1),
+        });
+    };
+    let mut extra = Vec::new();
+    for w in &r.workloads {
+        let n = w.name.as_str();
+        let get = |f: Get| (metric(r, n, Kind::Jvm, f), metric(r, n, Kind::Ours, f));
+        let (j, o) = get(|x| x.mb_per_s);
+        row(format!("{n} MB/s"), j, o, None);
+        let (j, o) = get(|x| x.blocks_per_s);
+        let t = (n == "small-c32").then_some(("≥ 1.2×", o / j >= 1.2));
+        row(format!("{n} blocks/s"), j, o, t);
+        let (j, o) = get(|x| x.latency_ms.p50);
+        row(format!("{n} p50 ms"), j, o, None);
+        let (j, o) = get(|x| x.latency_ms.p99);
+        let t = w.name.starts_with("small").then_some(("≤ 0.3×", o / j <= 0.3));
+        row(format!("{n} p99 ms"), j, o, t);
+        let (j, o) = get(|x| x.latency_ms.p999);
+        row(format!("{n} p999 ms"), j, o, None);
+        let (j, o) = get(cpu);
+        let t = match n {
+            "small-c32" => Some(("≤ 0.2×", o / j <= 0.2)),
+            "large-c8" => Some(("≤ 0.5×", o / j <= 0.5)),
+            _ => None,
+        };
+        row(format!("{n} server CPU-s/GB"), j, o, t);
+        let (j, o) = get(peak);
+        row(format!("{n} server peak RSS MiB"), j, o, None);
+    }
+    let ceiling = r
+        .sendfile
+        .iter()
+        .filter(|s| !s.checksum)
+        .map(|s| s.gb_per_s * 1e3)
+        .fold(f64::NAN, f64::max);
+    let large = metric(r, "large-c8", Kind::Ours, |x| x.mb_per_s);
+    let large_jvm = metric(r, "large-c8", Kind::Jvm, |x| x.mb_per_s);
+    extra.push(SummaryRow {
+        metric: "large-c8 share of the sendfile ceiling".into(),
+        jvm: large_jvm / ceiling,
+        ours: large / ceiling,
+        ratio: large / large_jvm,
+        target: Some("ours ≥ 0.95 of ceiling".into()),
+        met: Some(large / ceiling >= 0.95),
+    });
+    let all_peak = |kind: Kind| {
+        r.runs
+            .iter()
+            .filter(|x| x.kind == kind)
+            .filter_map(|x| x.report.server.as_ref().map(|s| s.peak_rss_mib))
+            .fold(f64::NAN, f64::max)
+    };
+    let (j, o) = (all_peak(Kind::Jvm), all_peak(Kind::Ours));
+    row("peak RSS under load, MiB (all runs)".into(), j, o, Some(("≤ 0.1×", o / j <= 0.1)));
+    let idle = |s: &[Startup]| mean(s.iter().map(|x| x.idle_rss_mib));
+    let (j, o) = (idle(&r.jvm_startups), idle(&r.ours_startups));
+    row("idle RSS, MiB".into(), j, o, None);
+    let listen = |s: &[Startup]| mean(s.iter().map(|x| x.listen_ms));
+    let (j, o) = (listen(&r.jvm_startups), listen(&r.ours_startups));
+    row("start to listening, ms".into(), j, o, Some(("≤ 0.05×", o / j <= 0.05)));
+    let first = |s: &[Startup]| mean(s.iter().map(|x| x.first_block_ms));
+    let (j, o) = (first(&r.jvm_startups), first(&r.ours_startups));
+    row("start to first block served, ms".into(), j, o, None);
+    rows.extend(extra);
+    rows
+}
+
+fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        "–".into()
+    } else if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// The summary and the sendfile ceiling as markdown tables.
+pub fn markdown(r: &Results) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "| metric | JVM | ours | ours/JVM | target | met |");
+    let _ = writeln!(s, "|---|---:|---:|---:|---|---|");
+    for row in &r.summary {
+        let met = match row.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {}× | {} | {met} |",
+            row.metric,
+            fmt_num(row.jvm),
+            fmt_num(row.ours),
+            fmt_num(row.ratio),
+            row.target.as_deref().unwrap_or("")
+        );
+    }
+    let _ = writeln!(s, "\n| sendfile loop over loopback | GB/s |");
+    let _ = writeln!(s, "|---|---:|");
+    for x in &r.sendfile {
+        let _ = writeln!(
+            s,
+            "| {} connection(s){} | {:.2} |",
+            x.connections,
+            if x.checksum { ", client takes CRC-32" } else { "" },
+            x.gb_per_s
+        );
+    }
+    let _ = writeln!(s, "\nMachine:");
+    for (k, v) in &r.machine {
+        let _ = writeln!(s, "- {k}: {v}");
+    }
+    s
+}
+
+/// `<repo>/.venv/lib/python*/site-packages/pyspark/jars`, or `$SPARK_JARS_DIR`.
+pub fn default_jars(repo: &Path) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("SPARK_JARS_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let lib = repo.join(".venv").join("lib");
+    let mut found: Vec<PathBuf> = fs::read_dir(lib)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("site-packages").join("pyspark").join("jars"))
+        .filter(|p| p.is_dir())
+        .collect();
+    found.sort();
+    found.pop()
+}
