@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target in fuzz/ for a bounded time and fails on the first crash.
+# Runs every cargo-fuzz target in fuzz/ for a bounded time and fails on the first crash:
+# frames, every message, the SASL and AuthEngine handshakes, the transport decryptor and
+# `.index` files.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 20)
 #
@@ -26,7 +28,7 @@ fi
 
 export RUSTC_BOOTSTRAP=1
 
-targets=(frame message)
+targets=(frame message sasl auth_engine cipher index)
 
 # Seeds: every golden vector as wire bytes (frame target, after its two control bytes) and as
 # an RPC body / frame payload (message target, whose first byte is the type).
@@ -40,6 +42,20 @@ while read -r name hex; do
   # A transport vector without its length prefix is `type | payload`.
   printf '%b' "$(sed 's/../\\x&/g' <<<"${hex:16}")" >"corpus/message/seed-$name-payload"
 done <"$fixture"
+
+# Seeds for the other targets: each input starts with the mode byte its target documents.
+mkdir -p corpus/sasl corpus/auth_engine corpus/cipher corpus/index
+response='charset=utf-8,username="c3BhcmtTYXNsVXNlcg==",realm="default",nonce="1WiXFIsJognCAN+nJB13z4xXtbm2rHOOomUK8SmN",nc=00000001,cnonce="FcyqDPzl3xjl1G0XqRe5Ml3VZZdUuXo2fjDYyaos",digest-uri="null/default",maxbuf=65536,response=0c85fa9cb5413dbcca5fa9d78dd2a718,qop=auth'
+printf '\x00%s' "$response" >corpus/sasl/seed-spark-response
+printf '\x01\x00\x00\x10\x41FcyqDPzl3xjl1G0X' >corpus/sasl/seed-client
+printf '\x02realm="default",nonce="abc",qop="auth",charset=utf-8,algorithm=md5-sess' \
+  >corpus/sasl/seed-challenge
+printf '\x02\x00\x00\x00app-1' >corpus/auth_engine/seed-client-v1
+printf '\x02\x01\x00\x00app-1' >corpus/auth_engine/seed-client-v2
+printf '\x04\x07\x00\x10abcdefghijklmnop\x00\x03xyz' >corpus/cipher/seed-ctr
+printf '\x05\x07\x00\x10abcdefghijklmnop\x00\x03xyz' >corpus/cipher/seed-gcm
+printf '\x01\x02\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x03\x00\x10\x00\x00\x01\x00' \
+  >corpus/index/seed-valid
 
 # `cargo fuzz build` fails fast when the sanitizer runtime is unusable here; fall back to none.
 mkdir -p target

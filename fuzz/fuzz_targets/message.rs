@@ -2,14 +2,17 @@
 //!
 //! Input: `[msg_type, payload...]`. The payload is decoded as a transport `Request` and
 //! `Response` (type from the first byte), and also as an RPC body (`RpcBody`, which covers
-//! the SASL and AuthEngine messages and falls through to `BlockTransferMessage`). Properties:
-//! no panic, and whatever decodes re-encodes to something that decodes to the same value.
+//! the SASL and AuthEngine messages and falls through to `BlockTransferMessage`), and as the
+//! block and stream-chunk id strings those messages carry. Properties: no panic, and
+//! whatever decodes re-encodes to something that decodes to the same value (block ids, which
+//! have one spelling, to the very input).
 
 #![no_main]
 
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use shuffle_protocol::auth::RpcBody;
+use shuffle_protocol::block_id::{BlockId, StreamChunkId};
 use shuffle_protocol::codec::Encode;
 use shuffle_protocol::shuffle::BlockTransferMessage;
 use shuffle_protocol::{Frame, Outbound, Request, Response};
@@ -58,6 +61,16 @@ fuzz_target!(|data: &[u8]| {
         match RpcBody::decode(bytes) {
             Ok(back) => assert_eq!(back, rpc),
             Err(e) => panic!("re-encoded RPC body does not decode: {e}"),
+        }
+    }
+
+    // Ids travel as strings (OpenBlocks, FetchShuffleBlocks' ids, StreamRequest).
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(id) = text.parse::<BlockId>() {
+            assert_eq!(id.to_string(), text);
+        }
+        if let Ok(id) = text.parse::<StreamChunkId>() {
+            assert_eq!(id.to_string().parse::<StreamChunkId>().ok(), Some(id));
         }
     }
 });
