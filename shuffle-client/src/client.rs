@@ -67,7 +67,8 @@ impl FetchOptions {
 }
 
 /// An async client for Spark 3.5's external shuffle service (and this project's
-/// replacement), without authentication.
+/// replacement), with Spark's authentication if `ClientConfig::auth` is set (every new
+/// connection runs SASL or the AuthEngine handshake before its first request).
 ///
 /// Cheap to clone; clones share one connection pool (`num_connections_per_peer`
 /// connections per server address, reused until they close). Operations retry connection
@@ -101,18 +102,19 @@ impl ShuffleClient {
         self.pool.clear();
     }
 
-    /// Sends one RPC (with retries) and decodes the response as a `BlockTransferMessage`;
-    /// `limit` bounds each attempt.
+    /// Sends one RPC of application `app_id` (with retries) and decodes the response as a
+    /// `BlockTransferMessage`; `limit` bounds each attempt.
     async fn rpc(
         &self,
         addr: &PeerAddr,
+        app_id: &str,
         msg: BlockTransferMessage,
         limit: Option<Duration>,
     ) -> Result<Bytes> {
         let name = msg.name();
         let body = msg.to_bytes();
         with_retries(self.config(), name, || async {
-            let conn = self.pool.get(addr).await?;
+            let conn = self.pool.get(addr, app_id).await?;
             let call = conn.rpc(name, body.clone());
             match limit {
                 None => call.await,
@@ -158,7 +160,7 @@ impl ShuffleClient {
             executor_info,
         };
         let limit = self.config().registration_timeout;
-        let body = self.rpc(&addr, msg.into(), Some(limit)).await?;
+        let body = self.rpc(&addr, app_id, msg.into(), Some(limit)).await?;
         if !body.is_empty() {
             tracing::debug!(%addr, len = body.len(), "RegisterExecutor answered with a body");
         }
@@ -288,7 +290,7 @@ impl ShuffleClient {
         let addr = addr.into();
         let msg =
             RemoveBlocks { app_id: app_id.to_owned(), exec_id: exec_id.to_owned(), block_ids };
-        let body = self.rpc(&addr, msg.into(), None).await?;
+        let body = self.rpc(&addr, app_id, msg.into(), None).await?;
         match Self::decode(&addr, "BlocksRemoved", body)? {
             BlockTransferMessage::BlocksRemoved(removed) => Ok(removed.num_removed_blocks),
             other => Err(Self::unexpected(&addr, "BlocksRemoved", &other)),
@@ -306,7 +308,7 @@ impl ShuffleClient {
     ) -> Result<HashMap<String, Vec<String>>> {
         let addr = addr.into();
         let msg = GetLocalDirsForExecutors { app_id: app_id.to_owned(), exec_ids };
-        let body = self.rpc(&addr, msg.into(), None).await?;
+        let body = self.rpc(&addr, app_id, msg.into(), None).await?;
         match Self::decode(&addr, "LocalDirsForExecutors", body)? {
             BlockTransferMessage::LocalDirsForExecutors(dirs) => {
                 Ok(dirs.executors.into_iter().map(|e| (e.exec_id, e.local_dirs)).collect())
@@ -344,7 +346,7 @@ impl ShuffleClient {
             checksum,
             algorithm: algorithm.to_owned(),
         };
-        let body = self.rpc(&addr, msg.into(), None).await?;
+        let body = self.rpc(&addr, app_id, msg.into(), None).await?;
         match Self::decode(&addr, "CorruptionCause", body)? {
             BlockTransferMessage::CorruptionCause(cause) => Ok(cause.cause),
             other => Err(Self::unexpected(&addr, "CorruptionCause", &other)),

@@ -1,9 +1,13 @@
-//! [`ClientConfig`]: the client side of Spark's `spark.shuffle.io.*` settings.
+//! [`ClientConfig`]: the client side of Spark's `spark.shuffle.io.*` settings, and
+//! [`AuthConfig`]: its `spark.authenticate` settings.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::time::Duration;
 
+pub use shuffle_protocol::auth::cipher::CryptoCipher;
 use shuffle_protocol::DEFAULT_MAX_FRAME_LEN;
+use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
 
@@ -40,6 +44,125 @@ pub struct ClientConfig {
     pub driver_heartbeat_interval: Duration,
     /// Largest frame accepted from a server (Spark's limit, just under 2 GiB).
     pub max_frame_len: u64,
+    /// Authentication of every new connection (`spark.authenticate`, off: `None`).
+    pub auth: Option<AuthConfig>,
+}
+
+/// How a connection authenticates (`spark.authenticate=true`), as Spark's
+/// `AuthClientBootstrap` does it: with [`AuthConfig::crypto_enabled`] Spark's AuthEngine
+/// handshake, after which everything on the connection is encrypted with
+/// [`AuthConfig::crypto_cipher`] in both directions; otherwise SASL DIGEST-MD5 with QOP
+/// `auth` (authentication only; the traffic stays plaintext). The SASL user name is always
+/// Spark's `sparkSaslUser`, as Spark's `SecurityManager` sends it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// The shared secret (`spark.authenticate.secret`).
+    pub secret: Secret,
+    /// The application id each connection authenticates as, the `appId` of the SASL and
+    /// AuthEngine messages (Spark: `spark.app.id`). The server binds the connection to it
+    /// and refuses requests for other applications. `None`: the application of the
+    /// operation that opens the connection; connections are then pooled per server address
+    /// and application.
+    pub app_id: Option<String>,
+    /// Use the AuthEngine handshake and encrypt the connection
+    /// (`spark.network.crypto.enabled`, false).
+    pub crypto_enabled: bool,
+    /// The transport cipher after an AuthEngine handshake (`spark.network.crypto.cipher`,
+    /// `AES/CTR/NoPadding`). `AES/GCM/NoPadding` works with this project's service; Spark
+    /// 3.5.6's own service decodes only the first GCM message of a connection.
+    pub crypto_cipher: CryptoCipher,
+    /// Retry with SASL on the same connection when the server refuses the AuthEngine
+    /// handshake, as Spark does for a server with crypto off
+    /// (`spark.network.crypto.saslFallback`, true). A timeout never falls back.
+    pub sasl_fallback: bool,
+    /// The AuthEngine key derivation version; must match the server's
+    /// (`spark.network.crypto.authEngineVersion`, 1).
+    pub auth_engine_version: u8,
+    /// Limit on each handshake round trip (`spark.network.auth.rpcTimeout`, falling back to
+    /// `spark.shuffle.sasl.timeout`, 30 s).
+    pub rpc_timeout: Duration,
+}
+
+impl AuthConfig {
+    /// SASL authentication with `secret` and Spark's defaults for everything else.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self {
+            secret: Secret::new(secret),
+            app_id: None,
+            crypto_enabled: false,
+            crypto_cipher: CryptoCipher::Ctr,
+            sasl_fallback: true,
+            auth_engine_version: 1,
+            rpc_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// The same, with the AuthEngine handshake and `cipher` (`spark.network.crypto.enabled`).
+    pub fn with_crypto(mut self, cipher: CryptoCipher) -> Self {
+        self.crypto_enabled = true;
+        self.crypto_cipher = cipher;
+        self
+    }
+
+    /// The same, authenticating as `app_id` whatever the operation's application.
+    pub fn with_app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
+    }
+}
+
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("secret", &self.secret)
+            .field("app_id", &self.app_id)
+            .field("crypto_enabled", &self.crypto_enabled)
+            .field("crypto_cipher", &self.crypto_cipher)
+            .field("sasl_fallback", &self.sasl_fallback)
+            .field("auth_engine_version", &self.auth_engine_version)
+            .field("rpc_timeout", &self.rpc_timeout)
+            .finish()
+    }
+}
+
+/// An authentication secret. Its `Debug` output never shows it, equality is checked in
+/// constant time, and it is overwritten when dropped.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself, for the handshake.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for Secret {}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        // Replacing the bytes with zeros keeps the String valid UTF-8.
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        bytes.iter_mut().for_each(|b| *b = 0);
+        std::hint::black_box(&bytes);
+    }
 }
 
 impl Default for ClientConfig {
@@ -55,6 +178,7 @@ impl Default for ClientConfig {
             registration_timeout: Duration::from_millis(5000),
             driver_heartbeat_interval: Duration::from_secs(10),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            auth: None,
         }
     }
 }
@@ -82,6 +206,26 @@ pub mod keys {
     pub const REGISTRATION_TIMEOUT: &str = "spark.shuffle.registration.timeout";
     /// `driver_heartbeat_interval`.
     pub const HEARTBEAT_INTERVAL: &str = "spark.executor.heartbeatInterval";
+    /// Whether `auth` is set.
+    pub const AUTHENTICATE: &str = "spark.authenticate";
+    /// `AuthConfig::secret`.
+    pub const AUTHENTICATE_SECRET: &str = "spark.authenticate.secret";
+    /// `AuthConfig::app_id`.
+    pub const APP_ID: &str = "spark.app.id";
+    /// `AuthConfig::crypto_enabled`.
+    pub const CRYPTO_ENABLED: &str = "spark.network.crypto.enabled";
+    /// `AuthConfig::crypto_cipher`.
+    pub const CRYPTO_CIPHER: &str = "spark.network.crypto.cipher";
+    /// `AuthConfig::sasl_fallback`.
+    pub const CRYPTO_SASL_FALLBACK: &str = "spark.network.crypto.saslFallback";
+    /// `AuthConfig::auth_engine_version`.
+    pub const AUTH_ENGINE_VERSION: &str = "spark.network.crypto.authEngineVersion";
+    /// `AuthConfig::rpc_timeout`.
+    pub const AUTH_RPC_TIMEOUT: &str = "spark.network.auth.rpcTimeout";
+    /// Fallback of `AuthConfig::rpc_timeout`.
+    pub const SASL_TIMEOUT: &str = "spark.shuffle.sasl.timeout";
+    /// SASL encryption (QOP `auth-conf`); not supported, so `true` is refused.
+    pub const SASL_ENCRYPTION: &str = "spark.authenticate.enableSaslEncryption";
 }
 
 impl ClientConfig {
@@ -90,6 +234,12 @@ impl ClientConfig {
     /// `500ms`, `5s`, `2min`, `1h` (a bare number is seconds for the `io` timeouts and retry
     /// wait, milliseconds for the registration timeout and heartbeat interval), and byte
     /// strings such as `200m`, `1g`, `4096` (bare = bytes). Other keys are ignored.
+    ///
+    /// With `spark.authenticate=true`, `spark.authenticate.secret` is required (Spark reads
+    /// it from the environment or a file in some deployments; pass it as a property here),
+    /// and `spark.authenticate.enableSaslEncryption=true` is refused: SASL encryption is not
+    /// implemented, and silently authenticating without it would weaken what was asked for
+    /// (`spark.network.crypto.enabled` encrypts instead).
     pub fn from_spark_properties(props: &BTreeMap<String, String>) -> Result<Self> {
         let defaults = Self::default();
         let get = |key: &'static str| props.get(key).map(|v| (key, v.as_str()));
@@ -137,13 +287,15 @@ impl ClientConfig {
                 None => defaults.driver_heartbeat_interval,
             },
             max_frame_len: defaults.max_frame_len,
+            auth: auth_from_spark_properties(props)?,
         };
         config.validate()?;
         Ok(config)
     }
 
     /// Checks the values that would make the client unusable: no connections per peer,
-    /// zero timeouts or heartbeat interval.
+    /// zero timeouts or heartbeat interval; with authentication, an empty secret or
+    /// application id, a zero handshake timeout, an AuthEngine version other than 1 or 2.
     pub fn validate(&self) -> Result<()> {
         let invalid = |key: &str, value: String, reason| {
             Err(Error::Config { key: key.to_owned(), value, reason })
@@ -161,8 +313,67 @@ impl ClientConfig {
                 return invalid(key, format!("{value:?}"), "must be positive");
             }
         }
+        if let Some(auth) = &self.auth {
+            if auth.secret.expose().is_empty() {
+                return invalid("auth.secret", String::new(), "must not be empty");
+            }
+            if auth.app_id.as_deref() == Some("") {
+                return invalid("auth.app_id", String::new(), "must not be empty");
+            }
+            if auth.rpc_timeout.is_zero() {
+                let value = format!("{:?}", auth.rpc_timeout);
+                return invalid("auth.rpc_timeout", value, "must be positive");
+            }
+            if !matches!(auth.auth_engine_version, 1 | 2) {
+                let value = auth.auth_engine_version.to_string();
+                return invalid("auth.auth_engine_version", value, "must be 1 or 2");
+            }
+        }
         Ok(())
     }
+}
+
+/// The `spark.authenticate` settings of [`ClientConfig::from_spark_properties`].
+fn auth_from_spark_properties(props: &BTreeMap<String, String>) -> Result<Option<AuthConfig>> {
+    let get = |key: &'static str| props.get(key).map(|v| (key, v.as_str()));
+    let enabled = match get(keys::AUTHENTICATE) {
+        Some((k, v)) => parse_bool(k, v)?,
+        None => false,
+    };
+    if !enabled {
+        return Ok(None);
+    }
+    let Some(secret) = props.get(keys::AUTHENTICATE_SECRET) else {
+        return Err(bad(keys::AUTHENTICATE_SECRET, "", "required when spark.authenticate is true"));
+    };
+    if let Some((k, v)) = get(keys::SASL_ENCRYPTION) {
+        if parse_bool(k, v)? {
+            return Err(bad(
+                k,
+                v,
+                "SASL encryption is not supported; use spark.network.crypto.enabled=true",
+            ));
+        }
+    }
+    let mut auth = AuthConfig::new(secret.clone());
+    auth.app_id = props.get(keys::APP_ID).cloned();
+    if let Some((k, v)) = get(keys::CRYPTO_ENABLED) {
+        auth.crypto_enabled = parse_bool(k, v)?;
+    }
+    if let Some((k, v)) = get(keys::CRYPTO_CIPHER) {
+        auth.crypto_cipher = CryptoCipher::from_spark_name(v)
+            .ok_or_else(|| bad(k, v, "not AES/CTR/NoPadding or AES/GCM/NoPadding"))?;
+    }
+    if let Some((k, v)) = get(keys::CRYPTO_SASL_FALLBACK) {
+        auth.sasl_fallback = parse_bool(k, v)?;
+    }
+    if let Some((k, v)) = get(keys::AUTH_ENGINE_VERSION) {
+        auth.auth_engine_version = parse_number(k, v)?;
+    }
+    if let Some((k, v)) = get(keys::AUTH_RPC_TIMEOUT).or_else(|| get(keys::SASL_TIMEOUT)) {
+        auth.rpc_timeout = parse_time(k, v, TimeUnit::Seconds)?;
+    }
+    Ok(Some(auth))
 }
 
 /// The unit of a bare number in a Spark time string.
@@ -266,6 +477,70 @@ mod tests {
         assert!(config.use_old_fetch_protocol);
         assert_eq!(config.registration_timeout, Duration::from_secs(2));
         assert_eq!(config.driver_heartbeat_interval, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn reads_authentication_keys() {
+        let none = ClientConfig::from_spark_properties(&props(&[
+            ("spark.authenticate", "false"),
+            ("spark.authenticate.secret", "s"),
+        ]));
+        assert_eq!(none.ok().and_then(|c| c.auth), None);
+
+        let sasl = ClientConfig::from_spark_properties(&props(&[
+            ("spark.authenticate", "true"),
+            ("spark.authenticate.secret", "s3cret"),
+            ("spark.shuffle.sasl.timeout", "7"),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            sasl.auth,
+            Some(AuthConfig { rpc_timeout: Duration::from_secs(7), ..AuthConfig::new("s3cret") })
+        );
+
+        let engine = ClientConfig::from_spark_properties(&props(&[
+            ("spark.authenticate", "true"),
+            ("spark.authenticate.secret", "s3cret"),
+            ("spark.app.id", "app-20240101-0001"),
+            ("spark.network.crypto.enabled", "true"),
+            ("spark.network.crypto.cipher", "AES/GCM/NoPadding"),
+            ("spark.network.crypto.saslFallback", "false"),
+            ("spark.network.crypto.authEngineVersion", "2"),
+            ("spark.network.auth.rpcTimeout", "5s"),
+            ("spark.shuffle.sasl.timeout", "7"),
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .auth
+        .unwrap_or_else(|| panic!("auth is on"));
+        assert_eq!(engine.app_id.as_deref(), Some("app-20240101-0001"));
+        assert!(engine.crypto_enabled && !engine.sasl_fallback);
+        assert_eq!(engine.crypto_cipher, CryptoCipher::Gcm);
+        assert_eq!(engine.auth_engine_version, 2);
+        assert_eq!(engine.rpc_timeout, Duration::from_secs(5));
+        assert!(!format!("{engine:?}").contains("s3cret"), "{engine:?}");
+    }
+
+    #[test]
+    fn refuses_bad_authentication_settings_without_echoing_the_secret() {
+        let on = ("spark.authenticate", "true");
+        let secret = ("spark.authenticate.secret", "s3cret");
+        for pairs in [
+            vec![on],
+            vec![on, ("spark.authenticate.secret", "")],
+            vec![on, secret, ("spark.authenticate.enableSaslEncryption", "true")],
+            vec![on, secret, ("spark.network.crypto.cipher", "AES/CBC/PKCS5Padding")],
+            vec![on, secret, ("spark.network.crypto.authEngineVersion", "3")],
+            vec![on, secret, ("spark.network.auth.rpcTimeout", "0")],
+            vec![on, secret, ("spark.app.id", "")],
+        ] {
+            let got = ClientConfig::from_spark_properties(&props(&pairs));
+            assert!(matches!(got, Err(Error::Config { .. })), "{pairs:?}: {got:?}");
+            let text = got.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(!text.contains("s3cret"), "{text}");
+        }
+        assert_eq!(Secret::new("a"), Secret::new("a"));
+        assert_ne!(Secret::new("a"), Secret::new("b"));
+        assert_ne!(Secret::new("a"), Secret::new("ab"));
     }
 
     #[test]

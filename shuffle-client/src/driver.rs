@@ -73,6 +73,7 @@ impl Drop for DriverRegistration {
 struct Registrar {
     pool: Arc<Pool>,
     addr: PeerAddr,
+    app_id: String,
     register: Bytes,
     heartbeat: Bytes,
 }
@@ -80,7 +81,7 @@ struct Registrar {
 impl Registrar {
     /// One `RegisterDriver` RPC, within `registration_timeout`, on a pooled connection.
     async fn register_once(&self) -> Result<Arc<Conn>> {
-        let conn = self.pool.get(&self.addr).await?;
+        let conn = self.pool.get(&self.addr, &self.app_id).await?;
         let limit = self.pool.config().registration_timeout;
         match timeout(limit, conn.rpc("RegisterDriver", self.register.clone())).await {
             Err(_) => Err(Error::Timeout { addr: self.addr.to_string(), timeout: limit }),
@@ -103,8 +104,13 @@ pub(crate) async fn register_driver(
         RegisterDriver { app_id: app_id.to_owned(), heartbeat_timeout_ms }.into();
     let heartbeat: BlockTransferMessage =
         ShuffleServiceHeartbeat { app_id: app_id.to_owned() }.into();
-    let registrar =
-        Registrar { pool, addr, register: register.to_bytes(), heartbeat: heartbeat.to_bytes() };
+    let registrar = Registrar {
+        pool,
+        addr,
+        app_id: app_id.to_owned(),
+        register: register.to_bytes(),
+        heartbeat: heartbeat.to_bytes(),
+    };
     let config = registrar.pool.config().clone();
     let conn = with_retries(&config, "RegisterDriver", || registrar.register_once()).await?;
     let stats = Arc::new(Stats::default());

@@ -1,8 +1,12 @@
 //! The one error type of the client crate.
 
+use std::fmt;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
+
+use shuffle_protocol::auth::digest_md5::SaslError;
+use shuffle_protocol::auth::engine::EngineError;
 
 /// Everything a client operation can fail with.
 ///
@@ -13,8 +17,9 @@ use std::time::Duration;
 ///   `ClientConfig::max_retries` times before this was returned;
 /// - a failure the server reported for one block ([`Error::is_block_failure`]): final for
 ///   that block, a fetch goes on with the others;
-/// - anything else (the server refused the request, answered nonsense, a local writer
-///   failed): final for the whole operation.
+/// - anything else (the server refused the request or this client's credentials
+///   ([`Error::is_auth`]), answered nonsense, a local writer failed): final for the whole
+///   operation.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The TCP connection could not be made.
@@ -142,6 +147,18 @@ pub enum Error {
         #[source]
         source: Arc<io::Error>,
     },
+    /// Authenticating a new connection failed (`spark.authenticate`): the server refused
+    /// the credentials, or could not prove it holds the secret. Final, never retried: a
+    /// wrong secret stays wrong. The text never holds the secret.
+    #[error("authenticating to {addr} with {mechanism} failed: {reason}")]
+    Auth {
+        /// The peer, as given.
+        addr: String,
+        /// The handshake that failed.
+        mechanism: AuthMechanism,
+        /// Why.
+        reason: AuthFailure,
+    },
     /// A configuration value that cannot be used.
     #[error("invalid configuration {key} = {value:?}: {reason}")]
     Config {
@@ -175,13 +192,16 @@ impl Error {
         )
     }
 
-    /// Whether the server refused because of authentication (it needs SASL/AuthEngine, which
-    /// this client does not speak, or the connection is bound to another application).
+    /// Whether authentication failed ([`Error::Auth`]: a wrong secret, an application the
+    /// server has no secret for, a server that does not hold the secret), or the server
+    /// refused a request because of authentication (it requires it and this client has
+    /// `auth` off, or the connection is bound to another application).
     ///
-    /// The JVM reports these only as error text, so this looks for the exception names and
-    /// phrases its handlers use.
+    /// The JVM reports the latter only as error text, so this looks for the exception names
+    /// and phrases its handlers use.
     pub fn is_auth(&self) -> bool {
         match self {
+            Self::Auth { .. } => true,
             Self::RpcFailure { message, .. }
             | Self::ChunkFetchFailure { message, .. }
             | Self::StreamFailure { message, .. } => {
@@ -214,6 +234,48 @@ impl Error {
     }
 }
 
+/// The handshake of an [`Error::Auth`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMechanism {
+    /// SASL DIGEST-MD5 (`spark.network.crypto.enabled=false`, or the fallback).
+    Sasl,
+    /// Spark's AuthEngine (`spark.network.crypto.enabled=true`).
+    AuthEngine,
+}
+
+impl fmt::Display for AuthMechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sasl => "SASL DIGEST-MD5",
+            Self::AuthEngine => "the AuthEngine",
+        })
+    }
+}
+
+/// Why an [`Error::Auth`] handshake failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthFailure {
+    /// The server answered a handshake step with an `RpcFailure` (wrong secret, unknown
+    /// application, mechanism not served); its text, usually a Java exception.
+    #[error("the server refused: {0}")]
+    Refused(String),
+    /// The server's SASL tokens did not verify (it does not hold the secret) or did not
+    /// parse.
+    #[error(transparent)]
+    Sasl(#[from] SaslError),
+    /// The server's AuthEngine reply did not decrypt with the secret (it does not hold it),
+    /// or no key could be made.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The server's handshake reply is not the message the handshake needs.
+    #[error("malformed handshake reply: {0}")]
+    Malformed(#[source] Arc<shuffle_protocol::Error>),
+    /// The server sent bytes after its AuthEngine reply, before the encrypted session
+    /// began; they are not trusted as plaintext and the connection is closed.
+    #[error("{0} unencrypted bytes followed the AuthEngine reply")]
+    TrailingPlaintext(usize),
+}
+
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -237,5 +299,12 @@ mod tests {
             message: "java.lang.SecurityException: Client for a not authorized".into(),
         };
         assert!(auth.is_auth() && !auth.is_retryable() && !auth.is_block_failure());
+        let refused = Error::Auth {
+            addr: "h:1".into(),
+            mechanism: AuthMechanism::Sasl,
+            reason: AuthFailure::Sasl(SaslError::ServerNotAuthenticated),
+        };
+        assert!(refused.is_auth() && !refused.is_retryable() && !refused.is_timeout());
+        assert!(refused.to_string().starts_with("authenticating to h:1 with SASL DIGEST-MD5"));
     }
 }

@@ -455,7 +455,7 @@ async fn attempt<D: Destination>(
     out: &Out<D::Item>,
 ) -> Result<()> {
     let use_old = job.pool.config().use_old_fetch_protocol;
-    let conn = job.pool.get(&job.addr).await?;
+    let conn = job.pool.get(&job.addr, &job.app_id).await?;
     let ids: Vec<String> = pending.iter().cloned().collect();
     let plan = plan(&job.app_id, &job.exec_id, ids, use_old)?;
     // A suffix of chunk order plans to itself, so a retry keeps the order.

@@ -12,9 +12,33 @@
 //!   heartbeat ([`DriverRegistration`]).
 //!
 //! Settings mirror Spark's `spark.shuffle.io.*` keys ([`ClientConfig`], optionally read
-//! from Spark properties). Authentication (SASL, AuthEngine) is not implemented: use it with
-//! services that have `spark.authenticate` off. Errors are one [`Error`] type with
-//! predicates ([`Error::is_retryable`], [`Error::is_block_failure`], …).
+//! from Spark properties). Errors are one [`Error`] type with predicates
+//! ([`Error::is_retryable`], [`Error::is_block_failure`], [`Error::is_auth`], …).
+//!
+//! # Authentication
+//!
+//! With [`ClientConfig::auth`] set ([`AuthConfig`]; from Spark properties:
+//! `spark.authenticate`, `spark.authenticate.secret`, `spark.app.id`,
+//! `spark.network.crypto.*`), every new pooled connection authenticates before its first
+//! request, as Spark's `AuthClientBootstrap` does:
+//!
+//! - `spark.network.crypto.enabled=false` (default): SASL DIGEST-MD5 with QOP `auth`, as
+//!   the user `sparkSaslUser`. Authenticates both sides (the server proves it holds the
+//!   secret too); the traffic stays **plaintext**. SASL encryption (`auth-conf`,
+//!   `spark.authenticate.enableSaslEncryption`) is not implemented and refused.
+//! - `spark.network.crypto.enabled=true`: Spark's AuthEngine (X25519, HKDF-SHA256, AuthEngine
+//!   version 1 or 2), then everything in both directions through AES-CTR (default, no
+//!   integrity) or AES-GCM (`spark.network.crypto.cipher=AES/GCM/NoPadding`; Spark 3.5.6's
+//!   own service reads only the first GCM message of a connection, so use GCM only with this
+//!   project's service). If the server refuses the AuthEngine and
+//!   `spark.network.crypto.saslFallback` is true (default), SASL follows on the same
+//!   connection, as in Spark: set it to false to be sure a connection is encrypted.
+//!
+//! A connection authenticates as [`AuthConfig::app_id`] (Spark's `spark.app.id`) or, if
+//! unset, as the application of the operation that opens it; the server then refuses
+//! requests for other applications on it, so connections are pooled per address and
+//! application. A refused handshake is an [`Error::Auth`] ([`Error::is_auth`]) and is never
+//! retried; the secret appears in no log line, error or `Debug` output.
 //!
 //! Modules, in the order data flows: [`client`] (operations) → `fetcher` (request planning,
 //! chunk order, retries of fetches) → `pool` (connections per address) → `transport` (one
@@ -79,6 +103,7 @@
 //! # }
 //! ```
 
+mod auth;
 pub mod client;
 pub mod config;
 mod driver;
@@ -89,8 +114,8 @@ mod retry;
 mod transport;
 
 pub use client::{FetchOptions, ShuffleClient, Transfer};
-pub use config::ClientConfig;
+pub use config::{AuthConfig, ClientConfig, CryptoCipher, Secret};
 pub use driver::DriverRegistration;
-pub use error::{Error, Result};
+pub use error::{AuthFailure, AuthMechanism, Error, Result};
 pub use fetcher::{BlockStream, Downloaded};
 pub use pool::PeerAddr;

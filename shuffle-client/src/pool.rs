@@ -1,6 +1,7 @@
 //! Connection reuse per server address (Spark's `TransportClientFactory`).
 //!
-//! Each address gets `num_connections_per_peer` slots. A request takes the next slot
+//! Each address (with authentication: each address and application, because a connection
+//! is bound to the application it authenticated as) gets `num_connections_per_peer` slots. A request takes the next slot
 //! round-robin (Spark picks one at random) and reuses its connection if it is still open,
 //! otherwise makes a new one; a slot's lock is held while connecting, so concurrent
 //! requests never open two connections for one slot.
@@ -81,11 +82,15 @@ struct Peer {
     next: AtomicUsize,
 }
 
-/// Pooled connections of a client, by address.
+/// What connections are pooled by: the address, and with authentication the application
+/// the connection authenticated as.
+type PeerKey = (PeerAddr, Option<String>);
+
+/// Pooled connections of a client, by address (and application, see [`PeerKey`]).
 #[derive(Debug)]
 pub(crate) struct Pool {
     config: ClientConfig,
-    peers: Mutex<HashMap<PeerAddr, Arc<Peer>>>,
+    peers: Mutex<HashMap<PeerKey, Arc<Peer>>>,
 }
 
 impl Pool {
@@ -99,12 +104,19 @@ impl Pool {
         &self.config
     }
 
-    /// An open connection to `addr`, reused or new.
-    pub(crate) async fn get(&self, addr: &PeerAddr) -> Result<Arc<Conn>> {
+    /// An open connection to `addr` for an operation of application `app_id`, reused or
+    /// new. With authentication a new connection authenticates before it is returned, as
+    /// `AuthConfig::app_id` or else `app_id`.
+    pub(crate) async fn get(&self, addr: &PeerAddr, app_id: &str) -> Result<Arc<Conn>> {
+        let auth_app_id = self
+            .config
+            .auth
+            .as_ref()
+            .map(|auth| auth.app_id.clone().unwrap_or_else(|| app_id.to_owned()));
         let peer = {
             let mut peers = self.peers.lock().unwrap_or_else(PoisonError::into_inner);
             peers
-                .entry(addr.clone())
+                .entry((addr.clone(), auth_app_id.clone()))
                 .or_insert_with(|| {
                     let n = self.config.num_connections_per_peer.max(1);
                     Arc::new(Peer {
@@ -119,7 +131,8 @@ impl Pool {
         if let Some(conn) = slot.as_ref().filter(|c| !c.is_closed()) {
             return Ok(conn.clone());
         }
-        let conn = Arc::new(Conn::connect(addr.as_str(), &self.config).await?);
+        let conn =
+            Arc::new(Conn::connect(addr.as_str(), &self.config, auth_app_id.as_deref()).await?);
         *slot = Some(conn.clone());
         Ok(conn)
     }

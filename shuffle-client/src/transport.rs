@@ -17,6 +17,10 @@
 //! chunk is taken (§4.3 of the protocol notes), so no server-side stream is left behind
 //! while the connection stays usable for everyone else.
 //!
+//! With `spark.authenticate` on, [`Conn::connect`] runs the handshake ([`crate::auth`])
+//! before the tasks start; after an AuthEngine handshake the reader decrypts everything it
+//! reads and the writer encrypts each command's bytes (one GCM unit per command).
+//!
 //! The connection closes when its last [`Conn`] handle is dropped, on any socket or
 //! protocol error, and when nothing arrives for `request_timeout` while something is
 //! outstanding (Spark's idle check). Closing fails every outstanding request with the same
@@ -28,10 +32,11 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use shuffle_protocol::auth::cipher::{Decryptor, Encryptor};
 use shuffle_protocol::block_id::StreamChunkId;
 use shuffle_protocol::message::{
     ChunkFetchRequest, OneWayMessage, RpcRequest, StreamRequest, StreamResponse,
@@ -45,8 +50,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::Handshake;
 use crate::config::ClientConfig;
-use crate::error::{Error, Result};
+use crate::error::{AuthFailure, AuthMechanism, Error, Result};
+
+/// Ciphertext read from the socket per call while decrypting GCM units.
+const READ_PIECE: usize = 64 * 1024;
 
 /// How the chunks of an opened stream are requested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,25 +244,90 @@ impl Activity {
 }
 
 /// The read half, noting every successful read in [`Activity`] so a large frame arriving
-/// slowly does not count as silence.
+/// slowly does not count as silence, and decrypting once an AuthEngine session is on.
 #[derive(Debug)]
 struct ActivityRead {
     inner: OwnedReadHalf,
     shared: Arc<Shared>,
+    decryptor: Option<Decryptor>,
+    /// Decrypted GCM plaintext not yet handed out, from `plain_pos`.
+    plain: Vec<u8>,
+    plain_pos: usize,
+    /// Ciphertext read buffer for GCM.
+    scratch: Vec<u8>,
+}
+
+impl ActivityRead {
+    fn new(inner: OwnedReadHalf, shared: Arc<Shared>) -> Self {
+        Self {
+            inner,
+            shared,
+            decryptor: None,
+            plain: Vec::new(),
+            plain_pos: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Reads from the socket into `buf`, noting activity.
+    fn poll_socket(
+        inner: &mut OwnedReadHalf,
+        shared: &Shared,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<usize>> {
+        let before = buf.filled().len();
+        ready!(Pin::new(inner).poll_read(cx, buf))?;
+        let n = buf.filled().len() - before;
+        if n > 0 {
+            shared.activity.touch();
+        }
+        Poll::Ready(Ok(n))
+    }
 }
 
 impl AsyncRead for ActivityRead {
     fn poll_read(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.shared.activity.touch();
+        let this = self.get_mut();
+        match &mut this.decryptor {
+            None => Self::poll_socket(&mut this.inner, &this.shared, cx, buf).map_ok(drop),
+            // A CTR stream decrypts in place, byte for byte.
+            Some(Decryptor::Ctr(stream)) => {
+                let before = buf.filled().len();
+                let n = ready!(Self::poll_socket(&mut this.inner, &this.shared, cx, buf))?;
+                stream.apply(&mut buf.filled_mut()[before..before + n]);
+                Poll::Ready(Ok(()))
+            }
+            Some(decryptor) => loop {
+                if this.plain_pos < this.plain.len() {
+                    let n = buf.remaining().min(this.plain.len() - this.plain_pos);
+                    buf.put_slice(&this.plain[this.plain_pos..this.plain_pos + n]);
+                    this.plain_pos += n;
+                    return Poll::Ready(Ok(()));
+                }
+                this.plain.clear();
+                this.plain_pos = 0;
+                this.scratch.resize(READ_PIECE, 0);
+                let mut piece = ReadBuf::new(&mut this.scratch);
+                let n = ready!(Self::poll_socket(&mut this.inner, &this.shared, cx, &mut piece))?;
+                if n == 0 {
+                    if !decryptor.at_boundary() {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "connection closed inside an encrypted message",
+                        )));
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+                decryptor
+                    .feed(&this.scratch[..n], &mut this.plain)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            },
         }
-        poll
     }
 }
 
@@ -377,8 +451,13 @@ impl Drop for Conn {
 
 impl Conn {
     /// Connects to `addr` (anything `TcpStream::connect` resolves) within
-    /// `config.connect_timeout` and starts the reader and writer tasks.
-    pub(crate) async fn connect(addr: &str, config: &ClientConfig) -> Result<Self> {
+    /// `config.connect_timeout`, authenticates as `auth_app_id` if `config.auth` is set,
+    /// and starts the reader and writer tasks.
+    pub(crate) async fn connect(
+        addr: &str,
+        config: &ClientConfig,
+        auth_app_id: Option<&str>,
+    ) -> Result<Self> {
         let stream = match timeout(config.connect_timeout, TcpStream::connect(addr)).await {
             Err(_) => {
                 return Err(Error::ConnectTimeout {
@@ -405,13 +484,38 @@ impl Conn {
             activity: Activity::new(),
         });
         let (read_half, write_half) = stream.into_split();
-        let (commands, queue) = mpsc::unbounded_channel();
-        let reader = MessageReader::<_, ClientRole>::new(
-            ActivityRead { inner: read_half, shared: shared.clone() },
+        let mut reader = MessageReader::<_, ClientRole>::new(
+            ActivityRead::new(read_half, shared.clone()),
             config.max_frame_len,
         );
+        let mut writer = MessageWriter::new(write_half);
+        let mut encryptor = None;
+        if let (Some(auth), Some(app_id)) = (&config.auth, auth_app_id) {
+            let handshake = Handshake {
+                reader: &mut reader,
+                writer: &mut writer,
+                addr,
+                config: auth,
+                app_id,
+                request_ids: &shared.next_request_id,
+            };
+            if let Some((enc, dec)) = handshake.run().await? {
+                // Nothing may follow the plaintext reply before the encrypted session.
+                if reader.buffered() > 0 {
+                    return Err(Error::Auth {
+                        addr: addr.to_owned(),
+                        mechanism: AuthMechanism::AuthEngine,
+                        reason: AuthFailure::TrailingPlaintext(reader.buffered()),
+                    });
+                }
+                reader.get_mut().decryptor = Some(dec);
+                encryptor = Some(enc);
+            }
+            tracing::debug!(addr, app_id, encrypted = encryptor.is_some(), "authenticated");
+        }
+        let (commands, queue) = mpsc::unbounded_channel();
         tokio::spawn(read_loop(shared.clone(), reader, commands.clone(), config.request_timeout));
-        tokio::spawn(write_loop(shared.clone(), MessageWriter::new(write_half), queue));
+        tokio::spawn(write_loop(shared.clone(), writer, encryptor, queue));
         Ok(Self { shared, commands })
     }
 
@@ -509,8 +613,10 @@ impl Drop for RpcCall<'_> {
 async fn write_loop(
     shared: Arc<Shared>,
     mut writer: MessageWriter<OwnedWriteHalf>,
+    mut encryptor: Option<Encryptor>,
     mut queue: mpsc::UnboundedReceiver<Command>,
 ) {
+    let mut sealed = Vec::new();
     loop {
         let cmd = tokio::select! {
             biased;
@@ -521,7 +627,19 @@ async fn write_loop(
             },
         };
         let Some((wire, done)) = shared.register(cmd) else { continue };
-        let written = writer.write_raw(&wire).await;
+        let written = match &mut encryptor {
+            None => writer.write_raw(&wire).await,
+            Some(encryptor) => {
+                sealed.clear();
+                let seal = encryptor
+                    .message(wire.len() as u64)
+                    .and_then(|mut message| message.seal(&wire, &mut sealed));
+                match seal {
+                    Ok(()) => writer.write_raw(&sealed).await,
+                    Err(e) => Err(shuffle_protocol::Error::Cipher(e)),
+                }
+            }
+        };
         shared.activity.touch();
         match written {
             Ok(()) => {
@@ -544,7 +662,7 @@ async fn write_loop(
 }
 
 /// Maps a protocol-crate error on the read or write path.
-fn io_error(addr: &str, e: shuffle_protocol::Error) -> Error {
+pub(crate) fn io_error(addr: &str, e: shuffle_protocol::Error) -> Error {
     let addr = addr.to_owned();
     match e {
         shuffle_protocol::Error::Io(e) => Error::Io { addr, source: Arc::new(e) },
