@@ -153,6 +153,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Handshake<'_, R, W> {
         let exchange = async move {
             let wire = RpcRequest { request_id, body }.to_wire_bytes();
             writer.write_raw(&wire).await.map_err(|e| crate::transport::io_error(addr, e))?;
+            // Under TLS the request's last record waits in rustls until flushed.
+            writer.flush().await.map_err(|e| crate::transport::io_error(addr, e))?;
             match reader.read().await {
                 Ok(Some(Inbound::Message(Response::RpcResponse(r))))
                     if r.request_id == request_id =>

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 pub use shuffle_protocol::auth::cipher::CryptoCipher;
@@ -10,6 +11,7 @@ use shuffle_protocol::DEFAULT_MAX_FRAME_LEN;
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
+use crate::tls::TlsConfig;
 
 /// How a [`ShuffleClient`](crate::ShuffleClient) connects, times out, retries and picks the
 /// transfer path. Each field names the Spark key it mirrors; the defaults are Spark 3.5's.
@@ -46,6 +48,10 @@ pub struct ClientConfig {
     pub max_frame_len: u64,
     /// Authentication of every new connection (`spark.authenticate`, off: `None`).
     pub auth: Option<AuthConfig>,
+    /// TLS around every new connection, before any authentication; only this project's
+    /// daemon offers it (`spark.shuffle.service.rs.tls.enabled` with the `.caFile`,
+    /// `.clientCertFile` and `.clientKeyFile` keys; off: `None`).
+    pub tls: Option<TlsConfig>,
 }
 
 /// How a connection authenticates (`spark.authenticate=true`), as Spark's
@@ -179,6 +185,7 @@ impl Default for ClientConfig {
             driver_heartbeat_interval: Duration::from_secs(10),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
             auth: None,
+            tls: None,
         }
     }
 }
@@ -226,6 +233,14 @@ pub mod keys {
     pub const SASL_TIMEOUT: &str = "spark.shuffle.sasl.timeout";
     /// SASL encryption (QOP `auth-conf`); not supported, so `true` is refused.
     pub const SASL_ENCRYPTION: &str = "spark.authenticate.enableSaslEncryption";
+    /// Whether `tls` is set (ours).
+    pub const TLS_ENABLED: &str = "spark.shuffle.service.rs.tls.enabled";
+    /// PEM CA certificates the server's certificate must chain to (ours).
+    pub const TLS_CA_FILE: &str = "spark.shuffle.service.rs.tls.caFile";
+    /// PEM certificate chain presented to the server (ours).
+    pub const TLS_CLIENT_CERT_FILE: &str = "spark.shuffle.service.rs.tls.clientCertFile";
+    /// PEM key of that certificate (ours).
+    pub const TLS_CLIENT_KEY_FILE: &str = "spark.shuffle.service.rs.tls.clientKeyFile";
 }
 
 impl ClientConfig {
@@ -288,6 +303,7 @@ impl ClientConfig {
             },
             max_frame_len: defaults.max_frame_len,
             auth: auth_from_spark_properties(props)?,
+            tls: tls_from_spark_properties(props)?,
         };
         config.validate()?;
         Ok(config)
@@ -334,6 +350,32 @@ impl ClientConfig {
 }
 
 /// The `spark.authenticate` settings of [`ClientConfig::from_spark_properties`].
+/// The TLS keys; the files are read here, so a bad one is reported at configuration time.
+fn tls_from_spark_properties(props: &BTreeMap<String, String>) -> Result<Option<TlsConfig>> {
+    let get = |key: &'static str| props.get(key).map(|v| (key, v.as_str()));
+    let enabled = match get(keys::TLS_ENABLED) {
+        Some((k, v)) => parse_bool(k, v)?,
+        None => false,
+    };
+    if !enabled {
+        return Ok(None);
+    }
+    let Some(ca_file) = props.get(keys::TLS_CA_FILE) else {
+        return Err(bad(keys::TLS_CA_FILE, "", "required when TLS is enabled"));
+    };
+    let client = match (get(keys::TLS_CLIENT_CERT_FILE), get(keys::TLS_CLIENT_KEY_FILE)) {
+        (None, None) => None,
+        (Some((_, cert)), Some((_, key))) => Some((Path::new(cert), Path::new(key))),
+        (Some(_), None) => {
+            return Err(bad(keys::TLS_CLIENT_KEY_FILE, "", "required with a client certificate"))
+        }
+        (None, Some(_)) => {
+            return Err(bad(keys::TLS_CLIENT_CERT_FILE, "", "required with a client key"))
+        }
+    };
+    TlsConfig::from_files(Path::new(ca_file), client).map(Some)
+}
+
 fn auth_from_spark_properties(props: &BTreeMap<String, String>) -> Result<Option<AuthConfig>> {
     let get = |key: &'static str| props.get(key).map(|v| (key, v.as_str()));
     let enabled = match get(keys::AUTHENTICATE) {

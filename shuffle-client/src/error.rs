@@ -159,6 +159,24 @@ pub enum Error {
         /// Why.
         reason: AuthFailure,
     },
+    /// The TLS handshake with the server failed (untrusted or mismatched certificate, no
+    /// client certificate where one is required, no TLS on the server…). Final, never
+    /// retried.
+    #[error("TLS with {addr} failed: {reason}")]
+    Tls {
+        /// The peer, as given.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
+    /// A TLS certificate, key or CA file that cannot be read or used.
+    #[error("TLS file {path}: {reason}")]
+    TlsConfig {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A configuration value that cannot be used.
     #[error("invalid configuration {key} = {value:?}: {reason}")]
     Config {
@@ -195,13 +213,14 @@ impl Error {
     /// Whether authentication failed ([`Error::Auth`]: a wrong secret, an application the
     /// server has no secret for, a server that does not hold the secret), or the server
     /// refused a request because of authentication (it requires it and this client has
-    /// `auth` off, or the connection is bound to another application).
+    /// `auth` off, or the connection is bound to another application), or the TLS
+    /// handshake failed ([`Error::Tls`]: certificates on either side).
     ///
     /// The JVM reports the latter only as error text, so this looks for the exception names
     /// and phrases its handlers use.
     pub fn is_auth(&self) -> bool {
         match self {
-            Self::Auth { .. } => true,
+            Self::Auth { .. } | Self::Tls { .. } => true,
             Self::RpcFailure { message, .. }
             | Self::ChunkFetchFailure { message, .. }
             | Self::StreamFailure { message, .. } => {

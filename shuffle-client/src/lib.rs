@@ -40,6 +40,14 @@
 //! application. A refused handshake is an [`Error::Auth`] ([`Error::is_auth`]) and is never
 //! retried; the secret appears in no log line, error or `Debug` output.
 //!
+//! # TLS
+//!
+//! With [`ClientConfig::tls`] ([`TlsConfig`]), every new connection runs a TLS handshake
+//! (rustls) before anything else, authentication included. Only this project's daemon
+//! offers TLS (`spark.shuffle.service.rs.tls.enabled`, on the shuffle port beside
+//! plaintext); Spark 3.5's service has none. A failed handshake is an [`Error::Tls`],
+//! which counts as [`Error::is_auth`] and is never retried.
+//!
 //! Modules, in the order data flows: [`client`] (operations) → `fetcher` (request planning,
 //! chunk order, retries of fetches) → `pool` (connections per address) → `transport` (one
 //! connection: a writer task, and a reader task dispatching responses by request id, by
@@ -111,6 +119,7 @@ pub mod error;
 mod fetcher;
 mod pool;
 mod retry;
+pub mod tls;
 mod transport;
 
 pub use client::{FetchOptions, ShuffleClient, Transfer};
@@ -119,3 +128,4 @@ pub use driver::DriverRegistration;
 pub use error::{AuthFailure, AuthMechanism, Error, Result};
 pub use fetcher::{BlockStream, Downloaded};
 pub use pool::PeerAddr;
+pub use tls::TlsConfig;

@@ -43,8 +43,7 @@ use shuffle_protocol::message::{
 };
 use shuffle_protocol::shuffle::BlockTransferMessage;
 use shuffle_protocol::{ClientRole, Inbound, MessageReader, MessageWriter, Outbound, Response};
-use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, timeout, Instant};
@@ -53,6 +52,12 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Handshake;
 use crate::config::ClientConfig;
 use crate::error::{AuthFailure, AuthMechanism, Error, Result};
+
+/// The read side of a connection: a TCP socket's, or a TLS stream's.
+type ReadSide = Box<dyn AsyncRead + Send + Unpin>;
+
+/// The write side of a connection, matching [`ReadSide`].
+type WriteSide = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// Ciphertext read from the socket per call while decrypting GCM units.
 const READ_PIECE: usize = 64 * 1024;
@@ -245,9 +250,8 @@ impl Activity {
 
 /// The read half, noting every successful read in [`Activity`] so a large frame arriving
 /// slowly does not count as silence, and decrypting once an AuthEngine session is on.
-#[derive(Debug)]
 struct ActivityRead {
-    inner: OwnedReadHalf,
+    inner: ReadSide,
     shared: Arc<Shared>,
     decryptor: Option<Decryptor>,
     /// Decrypted GCM plaintext not yet handed out, from `plain_pos`.
@@ -258,7 +262,7 @@ struct ActivityRead {
 }
 
 impl ActivityRead {
-    fn new(inner: OwnedReadHalf, shared: Arc<Shared>) -> Self {
+    fn new(inner: ReadSide, shared: Arc<Shared>) -> Self {
         Self {
             inner,
             shared,
@@ -271,7 +275,7 @@ impl ActivityRead {
 
     /// Reads from the socket into `buf`, noting activity.
     fn poll_socket(
-        inner: &mut OwnedReadHalf,
+        inner: &mut ReadSide,
         shared: &Shared,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
@@ -474,7 +478,24 @@ impl Conn {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(addr, error = %e, "could not set TCP_NODELAY");
         }
-        tracing::debug!(addr, "connected to shuffle server");
+        let (read_half, write_half): (ReadSide, WriteSide) = match &config.tls {
+            None => {
+                let (read_half, write_half) = stream.into_split();
+                (Box::new(read_half), Box::new(write_half))
+            }
+            Some(tls) => {
+                let Ok(stream) = timeout(config.connect_timeout, tls.connect(addr, stream)).await
+                else {
+                    return Err(Error::ConnectTimeout {
+                        addr: addr.to_owned(),
+                        timeout: config.connect_timeout,
+                    });
+                };
+                let (read_half, write_half) = tokio::io::split(stream?);
+                (Box::new(read_half), Box::new(write_half))
+            }
+        };
+        tracing::debug!(addr, tls = config.tls.is_some(), "connected to shuffle server");
         let shared = Arc::new(Shared {
             addr: addr.to_owned(),
             state: Mutex::new(State::default()),
@@ -483,7 +504,6 @@ impl Conn {
             next_request_id: AtomicI64::new(1),
             activity: Activity::new(),
         });
-        let (read_half, write_half) = stream.into_split();
         let mut reader = MessageReader::<_, ClientRole>::new(
             ActivityRead::new(read_half, shared.clone()),
             config.max_frame_len,
@@ -612,7 +632,7 @@ impl Drop for RpcCall<'_> {
 /// The writer task: register, then write, one command at a time.
 async fn write_loop(
     shared: Arc<Shared>,
-    mut writer: MessageWriter<OwnedWriteHalf>,
+    mut writer: MessageWriter<WriteSide>,
     mut encryptor: Option<Encryptor>,
     mut queue: mpsc::UnboundedReceiver<Command>,
 ) {
@@ -639,6 +659,11 @@ async fn write_loop(
                     Err(e) => Err(shuffle_protocol::Error::Cipher(e)),
                 }
             }
+        };
+        // TLS holds a request's last record back until flushed; a TCP socket does not.
+        let written = match written {
+            Ok(()) => writer.flush().await,
+            Err(e) => Err(e),
         };
         shared.activity.touch();
         match written {

@@ -10,10 +10,12 @@
 //! * [`spark_driver`] scripts Spark 3.5.6's own `ExternalBlockStoreClient`.
 //! * [`server`] runs the daemon in-process and speaks raw protocol to it.
 //! * [`jvm_service`] runs Spark's own JVM external shuffle service (standalone or Mesos).
+//! * [`pki`] issues certificates for the TLS tests.
 
 pub mod daemon;
 pub mod fixture;
 pub mod jvm_service;
+pub mod pki;
 pub mod server;
 pub mod spark_driver;
 
