@@ -338,7 +338,7 @@ pub async fn run(cfg: &CompareConfig) -> Result<Results, Error> {
     let (small_shape, large_shape, sendfile_mib, sendfile_time) = if cfg.quick {
         (Shape::new(10, 100, 4096), Shape::new(4, 8, 2 << 20), 16, Duration::from_millis(500))
     } else {
-        (Shape::new(100, 1000, 4096), Shape::new(8, 64, 2 << 20), 256, Duration::from_secs(3))
+        (Shape::new(100, 1000, 4096), Shape::new(8, 64, 2 << 20), 256, Duration::from_secs(2))
     };
     results.shapes = vec![("small".into(), small_shape), ("large".into(), large_shape)];
     fs::create_dir_all(&cfg.data_dir)?;
@@ -355,11 +355,20 @@ pub async fn run(cfg: &CompareConfig) -> Result<Results, Error> {
         sendfile::write_file(&file, size)?;
     }
     for (connections, checksum) in [(1, false), (8, false), (1, true), (8, true)] {
-        let file = file.clone();
-        let r = tokio::task::spawn_blocking(move || {
-            sendfile::measure(&file, sendfile_time, connections, checksum)
-        })
-        .await??;
+        // A ceiling is the best the machine can do: the better of two tries, so that a
+        // burst of other work on a shared host does not lower it.
+        let mut best: Option<SendfileResult> = None;
+        for _ in 0..2 {
+            let file = file.clone();
+            let r = tokio::task::spawn_blocking(move || {
+                sendfile::measure(&file, sendfile_time, connections, checksum)
+            })
+            .await??;
+            if best.as_ref().is_none_or(|b| r.gb_per_s > b.gb_per_s) {
+                best = Some(r);
+            }
+        }
+        let r = best.ok_or("no sendfile measurement")?;
         eprintln!(
             "compare: sendfile loop, {connections} connection(s){}: {:.2} GB/s",
             if checksum { ", client CRC-32" } else { "" },
@@ -490,22 +499,45 @@ pub fn summarize(r: &Results) -> Vec<SummaryRow> {
         let (j, o) = get(peak);
         row(format!("{n} server peak RSS MiB"), j, o, None);
     }
-    let ceiling = r
-        .sendfile
-        .iter()
-        .filter(|s| !s.checksum)
-        .map(|s| s.gb_per_s * 1e3)
-        .fold(f64::NAN, f64::max);
+    // The ceiling: one connection, a client that only reads.
+    let ceiling = |connections: usize, checksum: bool| {
+        r.sendfile
+            .iter()
+            .find(|s| s.connections == connections && s.checksum == checksum)
+            .map_or(f64::NAN, |s| s.gb_per_s * 1e3)
+    };
     let large = metric(r, "large-c8", Kind::Ours, |x| x.mb_per_s);
     let large_jvm = metric(r, "large-c8", Kind::Jvm, |x| x.mb_per_s);
+    let plain = ceiling(1, false);
     extra.push(SummaryRow {
-        metric: "large-c8 share of the sendfile ceiling".into(),
-        jvm: large_jvm / ceiling,
-        ours: large / ceiling,
+        metric: "large-c8 MB/s ÷ sendfile loop (1 connection, client discards)".into(),
+        jvm: large_jvm / plain,
+        ours: large / plain,
         ratio: large / large_jvm,
-        target: Some("ours ≥ 0.95 of ceiling".into()),
-        met: Some(large / ceiling >= 0.95),
+        target: Some("ours ≥ 0.95".into()),
+        met: Some(large / plain >= 0.95),
     });
+    let same_work = ceiling(8, true);
+    extra.push(SummaryRow {
+        metric: "large-c8 MB/s ÷ sendfile loop (8 connections, client CRC-32)".into(),
+        jvm: large_jvm / same_work,
+        ours: large / same_work,
+        ratio: large / large_jvm,
+        target: None,
+        met: None,
+    });
+    let client: Get = |x| x.client_cpu_s / (x.bytes as f64 / 1e9);
+    for n in ["small-c32", "large-c8"] {
+        let (j, o) = (metric(r, n, Kind::Jvm, client), metric(r, n, Kind::Ours, client));
+        extra.push(SummaryRow {
+            metric: format!("{n} load-tool (client) CPU-s/GB"),
+            jvm: j,
+            ours: o,
+            ratio: o / j,
+            target: None,
+            met: None,
+        });
+    }
     let all_peak = |kind: Kind| {
         r.runs
             .iter()

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Plots a `shuffle-load compare` results.json into PNGs next to it.
+
+usage: bench-plot.py RESULTS_JSON OUT_DIR
+"""
+import json
+import sys
+from statistics import mean
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+COLORS = {"jvm": "#c0504d", "ours": "#4f81bd"}
+LABELS = {"jvm": "Spark 3.5.6 JVM service", "ours": "ours (shuffle-server)"}
+
+
+def per_workload(results, key):
+    names = [w["name"] for w in results["workloads"]]
+    out = {}
+    for kind in ("jvm", "ours"):
+        out[kind] = [
+            mean(key(r["report"]) for r in results["runs"] if r["workload"] == n and r["kind"] == kind)
+            for n in names
+        ]
+    return names, out
+
+
+def bars(ax, names, values, ylabel, title, log=False):
+    width = 0.38
+    xs = range(len(names))
+    for i, kind in enumerate(("jvm", "ours")):
+        ax.bar([x + (i - 0.5) * width for x in xs], values[kind], width, color=COLORS[kind], label=LABELS[kind])
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(names, rotation=20)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if log:
+        ax.set_yscale("log")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def main():
+    path, out = sys.argv[1], sys.argv[2]
+    with open(path) as f:
+        results = json.load(f)
+    note = "2-core shared VM, loopback; means over %d round(s)" % (
+        max(r["round"] for r in results["runs"]) + 1)
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    names, mbs = per_workload(results, lambda r: r["mb_per_s"])
+    bars(axes[0], names, mbs, "MB/s (10^6 B/s)", "Throughput")
+    ceiling = [s for s in results["sendfile"] if not s["checksum"]]
+    for s in ceiling:
+        axes[0].axhline(s["gb_per_s"] * 1e3, ls="--", color="gray", lw=1)
+        axes[0].text(len(names) - 0.5, s["gb_per_s"] * 1e3, "sendfile loop, %d conn" % s["connections"],
+                     ha="right", va="bottom", fontsize=8, color="gray")
+    names, bps = per_workload(results, lambda r: r["blocks_per_s"])
+    bars(axes[1], names, bps, "blocks/s", "Blocks per second", log=True)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(note, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(f"{out}/throughput.png", dpi=110)
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    names, p50 = per_workload(results, lambda r: r["latency_ms"]["p50"])
+    bars(axes[0], names, p50, "ms", "Request latency p50", log=True)
+    names, p99 = per_workload(results, lambda r: r["latency_ms"]["p99"])
+    bars(axes[1], names, p99, "ms", "Request latency p99", log=True)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(note, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(f"{out}/latency.png", dpi=110)
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    names, cpu = per_workload(results, lambda r: r["server"]["cpu_s_per_gb"])
+    bars(axes[0], names, cpu, "server CPU-seconds per GB", "Server CPU per GB served", log=True)
+    names, rss = per_workload(results, lambda r: r["server"]["peak_rss_mib"])
+    bars(axes[1], names, rss, "MiB", "Server peak RSS during the run", log=True)
+    starts = {"jvm": results["jvm_startups"], "ours": results["ours_startups"]}
+    labels = ["start → listening", "start → first block"]
+    vals = {k: [mean(s["listen_ms"] for s in v), mean(s["first_block_ms"] for s in v)] for k, v in starts.items()}
+    bars(axes[2], labels, vals, "ms", "Start-up", log=True)
+    axes[2].set_xticklabels(labels, rotation=0)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(note, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(f"{out}/cpu_rss_startup.png", dpi=110)
+    print(f"bench-plot: wrote {out}/throughput.png, latency.png, cpu_rss_startup.png")
+
+
+if __name__ == "__main__":
+    main()
