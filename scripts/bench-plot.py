@@ -21,7 +21,8 @@ def per_workload(results, key):
     out = {}
     for kind in ("jvm", "ours"):
         out[kind] = [
-            mean(key(r["report"]) for r in results["runs"] if r["workload"] == n and r["kind"] == kind)
+            mean(key(r["report"]) for r in results["runs"]
+                 if r["workload"] == n and r["kind"] == kind and r.get("client", "ours") == "ours")
             for n in names
         ]
     return names, out

@@ -48,6 +48,23 @@ pub struct CompareConfig {
     pub rounds: usize,
     /// Tiny shapes and runs, to check the machinery in seconds.
     pub quick: bool,
+    /// Also drive both services with Spark's own client (`benches/java/SparkLoad.java`)
+    /// for [`SPARK_CLIENT_WORKLOADS`].
+    pub spark_client: bool,
+}
+
+/// Workloads also run with Spark's client when [`CompareConfig::spark_client`] is set.
+pub const SPARK_CLIENT_WORKLOADS: [&str; 3] = ["small-c32", "large-c8", "batch-c8"];
+
+/// Which client drove a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    /// Our `ShuffleClient` (the load tool).
+    #[default]
+    Ours,
+    /// Spark 3.5.6's `ExternalBlockStoreClient` (`SparkLoad.java`).
+    Spark,
 }
 
 /// Which service.
@@ -138,6 +155,9 @@ pub struct RunRecord {
     pub kind: Kind,
     /// Round, from 0.
     pub round: usize,
+    /// The client that drove it.
+    #[serde(default)]
+    pub client: ClientKind,
     /// The 1-minute load average just before the run.
     pub loadavg_before: f64,
     /// What the load tool measured.
@@ -423,6 +443,7 @@ pub async fn run(cfg: &CompareConfig) -> Result<Results, Error> {
                     workload: w.name.clone(),
                     kind: service.kind,
                     round,
+                    client: ClientKind::Ours,
                     loadavg_before,
                     report,
                 });
@@ -435,6 +456,9 @@ pub async fn run(cfg: &CompareConfig) -> Result<Results, Error> {
                 Kind::Ours => results.ours_startups.push(s.startup.clone()),
             }
         }
+    }
+    if cfg.spark_client {
+        spark_client_runs(cfg, &mut results, &small, &large).await?;
     }
     results.machine.push(("loadavg at end".into(), loadavg().1));
     results.summary = summarize(&results);
@@ -452,9 +476,225 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// Mean over rounds of `f` of workload `name` on `kind`.
+/// Mean over rounds of `f` of workload `name` on `kind`, driven by our client.
 fn metric(r: &Results, name: &str, kind: Kind, f: impl Fn(&Report) -> f64) -> f64 {
-    mean(r.runs.iter().filter(|x| x.workload == name && x.kind == kind).map(|x| f(&x.report)))
+    metric_with(r, name, kind, ClientKind::Ours, f)
+}
+
+fn metric_with(
+    r: &Results,
+    name: &str,
+    kind: Kind,
+    client: ClientKind,
+    f: impl Fn(&Report) -> f64,
+) -> f64 {
+    mean(
+        r.runs
+            .iter()
+            .filter(|x| x.workload == name && x.kind == kind && x.client == client)
+            .map(|x| f(&x.report)),
+    )
+}
+
+/// Runs [`SPARK_CLIENT_WORKLOADS`] with Spark's client against fresh instances of both
+/// services, one round.
+async fn spark_client_runs(
+    cfg: &CompareConfig,
+    results: &mut Results,
+    small: &Arc<Layout>,
+    large: &Arc<Layout>,
+) -> Result<(), Error> {
+    let classes = compile_spark_load(cfg)?;
+    eprintln!("compare: Spark's client: starting the JVM service, then ours");
+    let jvm = start(Kind::Jvm, cfg, small).await?;
+    let ours = start(Kind::Ours, cfg, small).await?;
+    for (i, w) in results.workloads.clone().iter().enumerate() {
+        if !SPARK_CLIENT_WORKLOADS.contains(&w.name.as_str()) {
+            continue;
+        }
+        let order = if i % 2 == 0 { [&jvm, &ours] } else { [&ours, &jvm] };
+        for service in order {
+            let layout = if w.data == Data::Small { small.clone() } else { large.clone() };
+            let args = SparkRun {
+                java: cfg.java.clone(),
+                classpath: format!("{}/*:{}", cfg.jars.display(), classes.display()),
+                addr: service.addr,
+                server_pid: service.pid(),
+                workload: w.clone(),
+                layout,
+                // A second JVM (the client's) to warm up as well.
+                warmup: if cfg.quick { cfg.warmup } else { cfg.warmup.max(Duration::from_secs(2)) },
+                duration: cfg.duration,
+            };
+            let loadavg_before = loadavg().0;
+            let report = tokio::task::spawn_blocking(move || args.run()).await??;
+            let server = report.server.clone().unwrap_or_default();
+            eprintln!(
+                "compare:   {:<10} {:>4?} (Spark client): {:8.1} MB/s {:8.0} blocks/s p99 {:7.2} ms cpu {:.3} s/GB",
+                w.name,
+                service.kind,
+                report.mb_per_s,
+                report.blocks_per_s,
+                report.latency_ms.p99,
+                server.cpu_s_per_gb,
+            );
+            if !report.verified {
+                return Err(format!(
+                    "{} on {:?} with Spark's client: {:?}",
+                    w.name, service.kind, report.errors
+                )
+                .into());
+            }
+            results.runs.push(RunRecord {
+                workload: w.name.clone(),
+                kind: service.kind,
+                round: 0,
+                client: ClientKind::Spark,
+                loadavg_before,
+                report,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Compiles `benches/java/SparkLoad.java` against the jars into `<data_dir>/spark-load`.
+fn compile_spark_load(cfg: &CompareConfig) -> Result<PathBuf, Error> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("java").join("SparkLoad.java");
+    let out = std::path::absolute(cfg.data_dir.join("spark-load"))?;
+    fs::create_dir_all(&out)?;
+    let javac = match cfg.java.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => dir.join("javac"),
+        None => PathBuf::from("javac"),
+    };
+    let status = Command::new(javac)
+        .arg("-cp")
+        .arg(cfg.jars.join("*"))
+        .arg("-d")
+        .arg(&out)
+        .arg(&source)
+        .status()
+        .map_err(|e| format!("running javac: {e}"))?;
+    if !status.success() {
+        return Err(format!("javac {} failed: {status}", source.display()).into());
+    }
+    Ok(out)
+}
+
+/// One run of `SparkLoad`.
+struct SparkRun {
+    java: PathBuf,
+    classpath: String,
+    addr: SocketAddr,
+    server_pid: u32,
+    workload: Workload,
+    layout: Arc<Layout>,
+    warmup: Duration,
+    duration: Duration,
+}
+
+impl SparkRun {
+    /// Runs the driver; measures the server from its "WARM" line to its "DONE" line.
+    fn run(self) -> Result<Report, Error> {
+        use std::io::BufRead;
+        let shape = self.layout.shape;
+        let w = &self.workload;
+        let mut child = Command::new(&self.java)
+            .arg("-cp")
+            .arg(&self.classpath)
+            .arg("SparkLoad")
+            .arg(self.addr.ip().to_string())
+            .arg(self.addr.port().to_string())
+            .arg("app-spark-client")
+            .arg(format!("{:?}", w.data).to_lowercase())
+            .arg(self.layout.local_dir.as_os_str())
+            .arg(shape.maps.to_string())
+            .arg(shape.reduces.to_string())
+            .arg(shape.block_size.to_string())
+            .arg(if w.mode == Mode::Batch { "batch" } else { "blocks" })
+            .arg(w.ids_per_request.to_string())
+            .arg(w.reduces_per_id.to_string())
+            .arg(w.concurrency.to_string())
+            .arg(self.warmup.as_secs_f64().to_string())
+            .arg(self.duration.as_secs_f64().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting SparkLoad: {e}"))?;
+        let client_pid = child.id();
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut start = None;
+        let mut sampler = None;
+        let mut done = None;
+        for line in lines.by_ref() {
+            let line = line?;
+            if line == "WARM" {
+                start = Some((
+                    procstat::memory(self.server_pid),
+                    procstat::cpu_seconds(self.server_pid),
+                    procstat::cpu_seconds(client_pid),
+                ));
+                sampler =
+                    Some(procstat::RssSampler::start(self.server_pid, Duration::from_millis(20)));
+            } else if let Some(json) = line.strip_prefix("DONE ") {
+                done = Some((
+                    json.to_owned(),
+                    procstat::cpu_seconds(self.server_pid),
+                    procstat::cpu_seconds(client_pid),
+                ));
+                break;
+            }
+        }
+        let peak = sampler.map(procstat::RssSampler::finish).unwrap_or(0);
+        let _ = child.wait();
+        let (Some((mem0, cpu0, client0)), Some((json, cpu1, client1))) = (start, done) else {
+            return Err("SparkLoad ended without a result".into());
+        };
+        let v: serde_json::Value = serde_json::from_str(&json)?;
+        let f = |k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+        let bytes = f("bytes") as u64;
+        let seconds = f("seconds");
+        let cpu_s = cpu1.zip(cpu0).map_or(f64::NAN, |(b, a)| b - a);
+        let errors = f("errors") as u64;
+        let mut error_list = Vec::new();
+        if errors > 0 {
+            error_list.push(v.get("first_error").map(|e| e.to_string()).unwrap_or_default());
+        }
+        Ok(Report {
+            mode: Some(w.mode),
+            block_size: shape.block_size,
+            ids_per_request: w.ids_per_request,
+            reduces_per_id: (w.mode == Mode::Batch).then_some(w.reduces_per_id),
+            concurrency: w.concurrency,
+            seconds,
+            requests: f("requests") as u64,
+            blocks: f("blocks") as u64,
+            bytes,
+            mb_per_s: bytes as f64 / 1e6 / seconds,
+            blocks_per_s: f("blocks") / seconds,
+            latency_ms: load::Latency {
+                p50: f("p50"),
+                p99: f("p99"),
+                p999: f("p999"),
+                max: f("max"),
+                mean: f("mean"),
+            },
+            server: Some(load::ServerUsage {
+                pid: self.server_pid,
+                rss_before_mib: mem0.map_or(0.0, |m| m.rss as f64 / 1048576.0),
+                peak_rss_mib: peak as f64 / 1048576.0,
+                hwm_mib: procstat::memory(self.server_pid)
+                    .map_or(0.0, |m| m.hwm as f64 / 1048576.0),
+                cpu_s,
+                cpu_s_per_gb: cpu_s / (bytes as f64 / 1e9),
+            }),
+            client_cpu_s: client1.zip(client0).map_or(f64::NAN, |(b, a)| b - a),
+            verified: errors == 0 && bytes > 0,
+            errors: error_list,
+        })
+    }
 }
 
 /// The ratio table, with the issue's goals where it sets them.
@@ -526,6 +766,38 @@ pub fn summarize(r: &Results) -> Vec<SummaryRow> {
         target: None,
         met: None,
     });
+    let spark = |n: &str, kind: Kind, f: Get| metric_with(r, n, kind, ClientKind::Spark, f);
+    for n in SPARK_CLIENT_WORKLOADS {
+        if !r.runs.iter().any(|x| x.workload == n && x.client == ClientKind::Spark) {
+            continue;
+        }
+        let server_cpu: Get = |x| x.server.as_ref().map_or(f64::NAN, |s| s.cpu_s_per_gb);
+        let p99: Get = |x| x.latency_ms.p99;
+        let mbs: Get = |x| x.mb_per_s;
+        for (what, f) in [("MB/s", mbs), ("p99 ms", p99), ("server CPU-s/GB", server_cpu)] {
+            let base = spark(n, Kind::Jvm, f);
+            let ours_ours = metric(r, n, Kind::Ours, f);
+            let spark_ours = spark(n, Kind::Ours, f);
+            extra.push(SummaryRow {
+                metric: format!(
+                    "{n} {what}: JVM = Spark client + JVM service, ours = our client + our daemon"
+                ),
+                jvm: base,
+                ours: ours_ours,
+                ratio: ours_ours / base,
+                target: None,
+                met: None,
+            });
+            extra.push(SummaryRow {
+                metric: format!("{n} {what}: JVM = Spark client + JVM service, ours = Spark client + our daemon"),
+                jvm: base,
+                ours: spark_ours,
+                ratio: spark_ours / base,
+                target: None,
+                met: None,
+            });
+        }
+    }
     let client: Get = |x| x.client_cpu_s / (x.bytes as f64 / 1e9);
     for n in ["small-c32", "large-c8"] {
         let (j, o) = (metric(r, n, Kind::Jvm, client), metric(r, n, Kind::Ours, client));
@@ -541,7 +813,7 @@ pub fn summarize(r: &Results) -> Vec<SummaryRow> {
     let all_peak = |kind: Kind| {
         r.runs
             .iter()
-            .filter(|x| x.kind == kind)
+            .filter(|x| x.kind == kind && x.client == ClientKind::Ours)
             .filter_map(|x| x.report.server.as_ref().map(|s| s.peak_rss_mib))
             .fold(f64::NAN, f64::max)
     };

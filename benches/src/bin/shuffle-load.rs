@@ -116,6 +116,9 @@ struct CompareArgs {
     /// Tiny shapes and short runs: checks the machinery in well under a minute.
     #[arg(long)]
     quick: bool,
+    /// Skip the runs with Spark's own client (benches/java/SparkLoad.java, needs javac).
+    #[arg(long)]
+    no_spark_client: bool,
 }
 
 fn main() -> ExitCode {
@@ -215,6 +218,7 @@ async fn compare(a: CompareArgs) -> Result<bool, Error> {
         warmup: secs(if a.quick { a.warmup.min(0.2) } else { a.warmup })?,
         rounds: if a.quick { 1 } else { a.rounds.max(1) },
         quick: a.quick,
+        spark_client: !a.no_spark_client,
     };
     let results = compare::run(&cfg).await?;
     print!("{}", compare::markdown(&results));
