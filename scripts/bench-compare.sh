@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Our daemon against Spark 3.5.6's JVM external shuffle service, same workloads, same client,
-# alternating order; then plots. About 6 minutes with the defaults (2 rounds x 7 workloads x
-# 2 services x (1 s warm-up + 6 s), start-ups, sendfile ceiling, writing ~1.5 GB of shuffle
-# files under target/bench-data the first time). Not part of scripts/test.sh.
+# alternating order; then 3 workloads with Spark's own client against both; then plots.
+# About 9 minutes with the defaults (2 rounds x 7 workloads x 2 services x (1 s warm-up +
+# 6 s), start-ups, sendfile ceiling, the Spark-client runs, writing ~1.5 GB of shuffle files
+# under target/bench-data the first time). Not part of scripts/test.sh.
 #
 #   scripts/bench-compare.sh                  # full run, results in docs/benchmarks/
-#   scripts/bench-compare.sh --quick          # tiny shapes, ~30 s: checks the machinery
+#   scripts/bench-compare.sh --quick          # tiny shapes, ~1 min: checks the machinery
 #   scripts/bench-compare.sh --out-dir /tmp/b --rounds 3 --duration 10
 #
 # Extra arguments go to `shuffle-load compare` (see `shuffle-load compare --help`).
