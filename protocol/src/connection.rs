@@ -104,6 +104,13 @@ impl<S: AsyncRead + Unpin, R: Role> MessageReader<S, R> {
         }
     }
 
+    /// The next unit if it is already buffered, without reading: `Ok(None)` means
+    /// [`Self::read`] would have to wait for the peer. A server uses it to tell pipelined
+    /// requests (answer them, then write all replies at once) from the end of a batch.
+    pub fn try_read_buffered(&mut self) -> Result<Option<Inbound<R::Incoming>>> {
+        self.decoder.decode(&mut self.buf)
+    }
+
     /// The underlying reader.
     pub fn get_ref(&self) -> &S {
         &self.inner

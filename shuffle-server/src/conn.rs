@@ -4,7 +4,10 @@
 //! reply, repeat. That serializes writes (a sendfile body can never interleave with another
 //! frame, which Spark's FIFO matching of StreamResponses needs) and keeps each stream's
 //! chunks in order for free; concurrency comes from the many connections Spark opens.
-//! Requests the client pipelines wait in the socket buffer meanwhile.
+//! Requests the client pipelines wait in the socket buffer meanwhile. Their replies are
+//! queued and written together once no further request is buffered: a small block (up to
+//! [`SMALL_BODY`]) is read whole and leaves in the same write as its header and its
+//! neighbours' replies, a larger one goes by `sendfile` right after everything queued.
 //!
 //! With `spark.authenticate` on, a connection first has to pass its [`Gate`]: until the
 //! handshake completes only handshake RPCs are answered and every other request is refused;
@@ -17,7 +20,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use shuffle_protocol::block_id::StreamChunkId;
+use shuffle_protocol::block_id::{AppExecId, BlockId, StreamChunkId};
 use shuffle_protocol::message::{
     ChunkFetchFailure, ChunkFetchSuccess, RpcFailure, RpcResponse, StreamFailure, StreamResponse,
 };
@@ -33,7 +36,7 @@ use crate::auth::cipher::Encryptor;
 use crate::auth::transport::SecureRead;
 use crate::auth::{self, Gate};
 use crate::error::{Error, Result};
-use crate::file_region::OpenRegion;
+use crate::file_region::{FileRegion, OpenRegion};
 use crate::handler::{self, Client};
 use crate::metrics::{self, counter, gauge};
 use crate::state::State;
@@ -134,6 +137,12 @@ struct Conn<R, W> {
     /// Wire bytes of the requests read before authentication, to check at the switch to
     /// encryption that no unread plaintext is buffered.
     plaintext_used: u64,
+    /// Replies (sealed, once encrypted) not yet written: the replies to pipelined requests
+    /// leave together when no further request is buffered, or at [`OUT_FLUSH`] bytes.
+    out: Vec<u8>,
+    /// A request read while gathering pipelined chunk fetches that is not one of them; it
+    /// is served next.
+    pending: Option<Inbound<Request>>,
     idle: Option<Duration>,
     state: State,
 }
@@ -147,6 +156,8 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             gate: Gate::new(state.config()),
             encryptor: None,
             plaintext_used: 0,
+            out: Vec::new(),
+            pending: None,
             idle: state.config().connection_timeout,
             state: state.clone(),
         }
@@ -154,12 +165,24 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
 
     async fn run(&mut self, shutdown: &CancellationToken) -> Result<()> {
         loop {
-            let inbound = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => return Ok(()),
-                inbound = with_deadline(self.idle, self.reader.read()) => inbound??,
+            let buffered = match self.pending.take() {
+                Some(inbound) => Some(inbound),
+                None => self.reader.try_read_buffered()?,
             };
-            let Some(inbound) = inbound else { return Ok(()) };
+            let inbound = match buffered {
+                Some(inbound) => inbound,
+                None => {
+                    // Nothing more is pipelined: the replies so far go out before waiting.
+                    self.flush_out().await?;
+                    let inbound = tokio::select! {
+                        biased;
+                        () = shutdown.cancelled() => return Ok(()),
+                        inbound = with_deadline(self.idle, self.reader.read()) => inbound??,
+                    };
+                    let Some(inbound) = inbound else { return Ok(()) };
+                    inbound
+                }
+            };
             if !self.gate.is_open() {
                 self.plaintext_used += match &inbound {
                     Inbound::Message(m) => (m.frame_header_len() + m.in_memory_body().len()) as u64,
@@ -168,11 +191,8 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             }
             match inbound {
                 Inbound::Message(request) => {
-                    let open = self.dispatch(request).await?;
-                    // TLS keeps the tail of a reply in its record buffer until flushed; on a
-                    // plain socket this does nothing.
-                    with_deadline(self.idle, self.writer.flush()).await??;
-                    if !open {
+                    if !self.dispatch(request).await? {
+                        self.flush_out().await?;
                         return Ok(());
                     }
                 }
@@ -188,7 +208,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             return self.dispatch_unauthenticated(request).await;
         }
         match request {
-            Request::ChunkFetchRequest(m) => self.fetch_chunk(m.stream_chunk_id).await?,
+            Request::ChunkFetchRequest(m) => self.fetch_chunks(m.stream_chunk_id).await?,
             Request::StreamRequest(m) => self.stream(m.stream_id).await?,
             Request::RpcRequest(m) => {
                 let request_id = m.request_id;
@@ -292,18 +312,62 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         self.write(&RpcFailure { request_id, error_string: e.to_string() }).await
     }
 
-    /// ChunkFetchRequest → ChunkFetchSuccess with the chunk's bytes, or ChunkFetchFailure.
-    async fn fetch_chunk(&mut self, id: StreamChunkId) -> Result<()> {
-        match self.prepare(id).await {
-            Ok(region) => {
-                let header = ChunkFetchSuccess::header_for(id, region.region.len());
-                self.send(&header, region).await
-            }
-            Err(reason) => {
-                debug!(conn = self.client.conn, chunk = %id, %reason, "chunk fetch failed");
-                self.write(&ChunkFetchFailure { stream_chunk_id: id, error_string: reason }).await
+    /// ChunkFetchRequest → ChunkFetchSuccess with the chunk's bytes, or ChunkFetchFailure;
+    /// with the ChunkFetchRequests pipelined right behind it, up to [`BATCH_CHUNKS`] chunks
+    /// or [`BATCH_BYTES`] of small bodies, whose bodies are read in one trip to the blocking
+    /// pool. Replies keep the order of the requests.
+    async fn fetch_chunks(&mut self, first: StreamChunkId) -> Result<()> {
+        let mut batch = vec![(first, self.locate(first).await)];
+        let mut small_bytes = small_len(&batch[0].1);
+        while batch.len() < BATCH_CHUNKS && small_bytes < BATCH_BYTES {
+            match self.reader.try_read_buffered()? {
+                Some(Inbound::Message(Request::ChunkFetchRequest(m))) => {
+                    let located = self.locate(m.stream_chunk_id).await;
+                    small_bytes += small_len(&located);
+                    batch.push((m.stream_chunk_id, located));
+                }
+                Some(other) => {
+                    self.pending = Some(other);
+                    break;
+                }
+                None => break,
             }
         }
+        let small: Vec<FileRegion> = batch
+            .iter()
+            .filter_map(|(_, located)| located.as_ref().ok())
+            .filter(|located| located.region.len <= SMALL_BODY)
+            .map(|located| located.region.clone())
+            .collect();
+        let mut bodies =
+            FileRegion::read_many(small, self.state.resolver().files()).await.into_iter();
+        for (id, located) in batch {
+            let loaded = match located {
+                Ok(located) if located.region.len <= SMALL_BODY => {
+                    let read = bodies
+                        .next()
+                        .unwrap_or_else(|| Err(std::io::Error::other("body was not read")));
+                    located.with_body(read.map(Body::Memory))
+                }
+                Ok(located) => {
+                    let open = located.region.open(self.state.resolver().files()).await;
+                    located.with_body(open.map(Body::File))
+                }
+                Err(reason) => Err(reason),
+            };
+            match loaded {
+                Ok(sending) => {
+                    let header = ChunkFetchSuccess::header_for(id, sending.len);
+                    self.send(&header, sending).await?;
+                }
+                Err(reason) => {
+                    debug!(conn = self.client.conn, chunk = %id, %reason, "chunk fetch failed");
+                    let failure = ChunkFetchFailure { stream_chunk_id: id, error_string: reason };
+                    self.write(&failure).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// StreamRequest("<stream>_<chunk>") → StreamResponse and the bytes, or StreamFailure.
@@ -314,7 +378,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         };
         match prepared {
             Ok(region) => {
-                let header = StreamResponse::header_for(&stream_id, region.region.len());
+                let header = StreamResponse::header_for(&stream_id, region.len);
                 self.send(&header, region).await
             }
             Err(error) => {
@@ -324,8 +388,22 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         }
     }
 
-    /// Takes the chunk from its stream and opens its file region; `Err` is the failure text.
+    /// Takes the chunk from its stream, then reads (small) or opens its file region; `Err`
+    /// is the failure text.
     async fn prepare(&self, id: StreamChunkId) -> Result<Sending, String> {
+        let located = self.locate(id).await?;
+        let files = self.state.resolver().files();
+        if located.region.len <= SMALL_BODY {
+            let read = located.region.read_all(files).await;
+            located.with_body(read.map(Body::Memory))
+        } else {
+            let open = located.region.open(files).await;
+            located.with_body(open.map(Body::File))
+        }
+    }
+
+    /// Takes the chunk from its stream and finds its file region; `Err` is the failure text.
+    async fn locate(&self, id: StreamChunkId) -> Result<Located, String> {
         let auth = self.client.app_id.as_deref();
         let Chunk { exec, block } = self
             .state
@@ -342,34 +420,37 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
                 self.state.config().max_chunks_being_transferred
             )
         })?;
-        let resolver = self.state.resolver();
-        let region = resolver.resolve(&exec, &block).await.map_err(|e| e.to_string())?;
-        let open = region.open(resolver.files()).await.map_err(|e| {
-            format!("Error opening block {block} of {exec}: {}: {e}", region.path.display())
-        })?;
-        metrics::mark_chunk(&block, open.len());
-        Ok(Sending { region: open, _in_flight: in_flight })
+        let region =
+            self.state.resolver().resolve(&exec, &block).await.map_err(|e| e.to_string())?;
+        Ok(Located { exec, block, region, in_flight })
     }
 
-    /// Writes a frame header, then its body from the file with sendfile (or, encrypted or
-    /// over TLS, through user space).
+    /// Queues a frame header and its body: an in-memory body with it; a file body after
+    /// everything queued is written, by sendfile (or, encrypted or over TLS, through user
+    /// space).
     async fn send(&mut self, header: &Bytes, body: Sending) -> Result<()> {
+        let Sending { body, len: _, _in_flight } = body;
+        let region = match body {
+            Body::Memory(bytes) => return self.queue(&[header, &bytes]).await,
+            Body::File(region) => region,
+        };
         if self.encryptor.is_some() {
-            return self.send_encrypted(header, body).await;
+            self.flush_out().await?;
+            return self.send_encrypted(header, region).await;
         }
-        with_deadline(self.idle, self.writer.write_raw(header)).await??;
+        self.queue(&[header]).await?;
+        self.flush_out().await?;
         // Part of the body may be out; the stream can no longer be framed, so any error
         // closes the connection.
         let Some(socket) = self.writer.get_ref().sendfile_socket() else {
-            return self.send_copied(body).await;
+            return self.send_copied(region).await;
         };
-        body.region.send_to(socket, self.idle).await?;
+        region.send_to(socket, self.idle).await?;
         Ok(())
     }
 
     /// Reads the body in pieces on the blocking pool and writes each as it is.
-    async fn send_copied(&mut self, body: Sending) -> Result<()> {
-        let Sending { region, _in_flight } = body;
+    async fn send_copied(&mut self, region: OpenRegion) -> Result<()> {
         let len = region.len();
         let (mut region, mut pos) = (region, 0u64);
         while pos < len {
@@ -383,8 +464,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     }
 
     /// Reads the body in pieces on the blocking pool, seals and writes each.
-    async fn send_encrypted(&mut self, header: &Bytes, body: Sending) -> Result<()> {
-        let Sending { region, _in_flight } = body;
+    async fn send_encrypted(&mut self, header: &Bytes, region: OpenRegion) -> Result<()> {
         let len = region.len();
         let Some(encryptor) = &mut self.encryptor else { return Ok(()) };
         let mut sealer =
@@ -405,29 +485,103 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         Ok(())
     }
 
+    /// Queues a reply with an in-memory body.
     async fn write(&mut self, msg: &impl Outbound) -> Result<()> {
-        if let Some(encryptor) = &mut self.encryptor {
-            let plain = msg.to_wire_bytes();
-            let mut out = Vec::with_capacity(plain.len() + 64);
-            encryptor
-                .message(plain.len() as u64)
-                .and_then(|mut sealer| sealer.seal(&plain, &mut out))
-                .map_err(std::io::Error::other)?;
-            with_deadline(self.idle, self.writer.write_raw(&out)).await??;
-            return Ok(());
+        self.queue(&[&msg.frame_header(), msg.in_memory_body()]).await
+    }
+
+    /// Appends one message, given as consecutive parts, to the output (sealed as one
+    /// message when encrypted); writes the output out once it reaches [`OUT_FLUSH`].
+    async fn queue(&mut self, parts: &[&[u8]]) -> Result<()> {
+        match &mut self.encryptor {
+            Some(encryptor) => {
+                let len = parts.iter().map(|p| p.len() as u64).sum();
+                let mut sealer = encryptor.message(len).map_err(std::io::Error::other)?;
+                for part in parts {
+                    sealer.seal(part, &mut self.out).map_err(std::io::Error::other)?;
+                }
+            }
+            None => parts.iter().for_each(|part| self.out.extend_from_slice(part)),
         }
-        with_deadline(self.idle, self.writer.write_message(msg)).await??;
+        if self.out.len() >= OUT_FLUSH {
+            self.flush_out().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the queued output and flushes the writer (TLS holds back its last record
+    /// until flushed; a plain socket has nothing to flush).
+    async fn flush_out(&mut self) -> Result<()> {
+        if !self.out.is_empty() {
+            with_deadline(self.idle, self.writer.write_raw(&self.out)).await??;
+            self.out.clear();
+            if self.out.capacity() > 2 * OUT_FLUSH {
+                // One large reply should not pin its size for the connection's life.
+                self.out = Vec::new();
+            }
+        }
+        with_deadline(self.idle, self.writer.flush()).await??;
         Ok(())
     }
 }
 
+/// Blocks up to this size are read whole in one blocking-pool trip and leave with their
+/// header (and the replies around them) in one write; larger ones go by sendfile. At 4 KiB
+/// the per-block trips and system calls of sendfile cost more than copying the bytes.
+const SMALL_BODY: u64 = 64 * 1024;
+
+/// Queued output written at once when reached, bounding each connection's buffer.
+const OUT_FLUSH: usize = 128 * 1024;
+
+/// Most pipelined chunk fetches answered as one batch.
+const BATCH_CHUNKS: usize = 64;
+
+/// Small-body bytes after which a batch takes no more chunks: the bodies a connection holds
+/// in memory at once.
+const BATCH_BYTES: u64 = 256 * 1024;
+
 /// Bytes read from a block file per piece when a body cannot go by `sendfile`.
 const USER_SPACE_PIECE: usize = 256 * 1024;
 
-/// An opened chunk, counted as being transferred until it is sent.
+/// A chunk taken from its stream and located, not yet read or opened.
+struct Located {
+    exec: std::sync::Arc<AppExecId>,
+    block: BlockId,
+    region: FileRegion,
+    in_flight: crate::state::ChunkInFlight,
+}
+
+impl Located {
+    /// The chunk with its body, or the failure text for a file that could not be read.
+    fn with_body(self, body: std::io::Result<Body>) -> Result<Sending, String> {
+        let Self { exec, block, region, in_flight } = self;
+        let body = body.map_err(|e| {
+            format!("Error opening block {block} of {exec}: {}: {e}", region.path.display())
+        })?;
+        metrics::mark_chunk(&block, region.len);
+        Ok(Sending { body, len: region.len, _in_flight: in_flight })
+    }
+}
+
+/// Bytes a located chunk adds to a batch's reads: its length if it is read whole.
+fn small_len(located: &Result<Located, String>) -> u64 {
+    match located {
+        Ok(located) if located.region.len <= SMALL_BODY => located.region.len,
+        _ => 0,
+    }
+}
+
+/// A chunk ready to go, counted as being transferred until it is sent (or queued).
 struct Sending {
-    region: OpenRegion,
+    body: Body,
+    len: u64,
     _in_flight: crate::state::ChunkInFlight,
+}
+
+/// A chunk's bytes: read already, or an open file region.
+enum Body {
+    Memory(Bytes),
+    File(OpenRegion),
 }
 
 /// Runs `fut` within `limit`, if there is one.

@@ -1,4 +1,5 @@
-//! A byte range of a shuffle file, sent to a socket with `sendfile(2)`.
+//! A byte range of a shuffle file, sent to a socket with `sendfile(2)`, or, when small,
+//! read whole and sent with its header.
 //!
 //! Disk reads can block for as long as the disk likes, so every file operation (open,
 //! stat, read, sendfile) runs on tokio's blocking pool, never on a runtime worker. The
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinError;
@@ -73,25 +75,57 @@ impl FileRegion {
     pub async fn open(&self, files: &OpenFiles) -> io::Result<OpenRegion> {
         let permit = files.acquire().await;
         let region = self.clone();
-        let file = tokio::task::spawn_blocking(move || -> io::Result<File> {
-            let file = File::open(&region.path)?;
-            let file_len = file.metadata()?.len();
-            if region.offset.checked_add(region.len).is_none_or(|end| end > file_len) {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "{} has {file_len} bytes; the block needs {} bytes at offset {}",
-                        region.path.display(),
-                        region.len,
-                        region.offset
-                    ),
-                ));
-            }
-            Ok(file)
-        })
-        .await
-        .map_err(io::Error::other)??;
+        let file = tokio::task::spawn_blocking(move || region.open_checked())
+            .await
+            .map_err(io::Error::other)??;
         Ok(OpenRegion { file, offset: self.offset, len: self.len, _permit: permit })
+    }
+
+    /// Opens, checks and reads the whole region in one trip to the blocking pool: for small
+    /// blocks, where the trips and a `sendfile` per block cost more than the copy, and the
+    /// body can then leave with its header in one write. Fails as [`FileRegion::open`] does.
+    pub async fn read_all(&self, files: &OpenFiles) -> io::Result<Bytes> {
+        let region = self.clone();
+        files.run(move || region.read_blocking()).await.map_err(io::Error::other)?
+    }
+
+    /// [`FileRegion::read_all`] for several regions in one trip to the blocking pool (one
+    /// file open at a time): the chunks a client pipelined, read together.
+    pub async fn read_many(regions: Vec<Self>, files: &OpenFiles) -> Vec<io::Result<Bytes>> {
+        let count = regions.len();
+        let read = files.run(move || regions.iter().map(Self::read_blocking).collect()).await;
+        read.unwrap_or_else(|e| {
+            let e = io::Error::other(e);
+            (0..count).map(|_| Err(io::Error::new(e.kind(), e.to_string()))).collect()
+        })
+    }
+
+    /// Reads the whole region (blocking).
+    fn read_blocking(&self) -> io::Result<Bytes> {
+        use std::os::unix::fs::FileExt;
+        let len = usize::try_from(self.len).map_err(io::Error::other)?;
+        let file = self.open_checked()?;
+        let mut buf = vec![0u8; len];
+        file.read_exact_at(&mut buf, self.offset)?;
+        Ok(Bytes::from(buf))
+    }
+
+    /// Opens the file and checks that it holds the region (blocking).
+    fn open_checked(&self) -> io::Result<File> {
+        let file = File::open(&self.path)?;
+        let file_len = file.metadata()?.len();
+        if self.offset.checked_add(self.len).is_none_or(|end| end > file_len) {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{} has {file_len} bytes; the block needs {} bytes at offset {}",
+                    self.path.display(),
+                    self.len,
+                    self.offset
+                ),
+            ));
+        }
+        Ok(file)
     }
 }
 
@@ -294,6 +328,30 @@ mod tests {
         let mut rest = Vec::new();
         client.read_to_end(&mut rest).await.expect("read");
         assert!(rest.is_empty());
+    }
+
+    #[tokio::test]
+    async fn read_all_reads_exactly_the_region_or_refuses_a_short_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("shuffle_0_0_0.data");
+        let data = pattern(10_000);
+        std::fs::write(&path, &data).expect("write");
+        let files = OpenFiles::new(1);
+        let region = FileRegion { path: path.clone(), offset: 123, len: 4096 };
+        assert_eq!(region.read_all(&files).await.expect("read"), data[123..123 + 4096]);
+        let empty = FileRegion { path: path.clone(), offset: 10_000, len: 0 };
+        assert!(empty.read_all(&files).await.expect("read").is_empty());
+        let short = FileRegion { path: path.clone(), offset: 9_000, len: 1_001 };
+        let err = short.read_all(&files).await.expect_err("too short");
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+
+        let missing = FileRegion { path: dir.path().join("none"), offset: 0, len: 1 };
+        let many = vec![region.clone(), missing, short, FileRegion { offset: 0, ..region }];
+        let got = FileRegion::read_many(many, &files).await;
+        assert_eq!(got[0].as_ref().expect("first"), &data[123..123 + 4096]);
+        assert_eq!(got[1].as_ref().expect_err("missing").kind(), io::ErrorKind::NotFound);
+        assert_eq!(got[2].as_ref().expect_err("short").kind(), io::ErrorKind::UnexpectedEof);
+        assert_eq!(got[3].as_ref().expect("last"), &data[..4096]);
     }
 
     #[tokio::test]
