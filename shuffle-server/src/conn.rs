@@ -531,14 +531,14 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
 const SMALL_BODY: u64 = 64 * 1024;
 
 /// Queued output written at once when reached, bounding each connection's buffer.
-const OUT_FLUSH: usize = 128 * 1024;
+const OUT_FLUSH: usize = 64 * 1024;
 
 /// Most pipelined chunk fetches answered as one batch.
 const BATCH_CHUNKS: usize = 64;
 
 /// Small-body bytes after which a batch takes no more chunks: the bodies a connection holds
 /// in memory at once.
-const BATCH_BYTES: u64 = 256 * 1024;
+const BATCH_BYTES: u64 = 128 * 1024;
 
 /// Bytes read from a block file per piece when a body cannot go by `sendfile`.
 const USER_SPACE_PIECE: usize = 256 * 1024;
