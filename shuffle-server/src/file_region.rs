@@ -93,6 +93,9 @@ impl FileRegion {
     /// file open at a time): the chunks a client pipelined, read together.
     pub async fn read_many(regions: Vec<Self>, files: &OpenFiles) -> Vec<io::Result<Bytes>> {
         let count = regions.len();
+        if count == 0 {
+            return Vec::new();
+        }
         let read = files.run(move || regions.iter().map(Self::read_blocking).collect()).await;
         read.unwrap_or_else(|e| {
             let e = io::Error::other(e);
