@@ -434,53 +434,58 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             Body::Memory(bytes) => return self.queue(&[header, &bytes]).await,
             Body::File(region) => region,
         };
-        if self.encryptor.is_some() {
-            self.flush_out().await?;
-            return self.send_encrypted(header, region).await;
+        let encrypted = self.encryptor.is_some();
+        if !encrypted {
+            self.queue(&[header]).await?;
         }
-        self.queue(&[header]).await?;
         self.flush_out().await?;
         // Part of the body may be out; the stream can no longer be framed, so any error
         // closes the connection.
-        let Some(socket) = self.writer.get_ref().sendfile_socket() else {
-            return self.send_copied(region).await;
-        };
-        region.send_to(socket, self.idle).await?;
-        Ok(())
-    }
-
-    /// Reads the body in pieces on the blocking pool and writes each as it is.
-    async fn send_copied(&mut self, region: OpenRegion) -> Result<()> {
-        let len = region.len();
-        let (mut region, mut pos) = (region, 0u64);
-        while pos < len {
-            let n = (len - pos).min(USER_SPACE_PIECE as u64) as usize;
-            let (back, piece) = region.read_piece(pos, n).await?;
-            region = back;
-            pos += n as u64;
-            with_deadline(self.idle, self.writer.write_raw(&piece)).await??;
+        if !encrypted {
+            if let Some(socket) = self.writer.get_ref().sendfile_socket() {
+                region.send_to(socket, self.idle).await?;
+                return Ok(());
+            }
         }
-        Ok(())
+        self.send_in_pieces(encrypted.then_some(header), region).await
     }
 
-    /// Reads the body in pieces on the blocking pool, seals and writes each.
-    async fn send_encrypted(&mut self, header: &Bytes, region: OpenRegion) -> Result<()> {
+    /// Reads the body in pieces on the blocking pool and writes each: sealed, with
+    /// `sealed_header` first, as one message of the AuthEngine cipher; as it is otherwise
+    /// (over TLS, which encrypts it itself).
+    async fn send_in_pieces(
+        &mut self,
+        sealed_header: Option<&Bytes>,
+        region: OpenRegion,
+    ) -> Result<()> {
         let len = region.len();
-        let Some(encryptor) = &mut self.encryptor else { return Ok(()) };
-        let mut sealer =
-            encryptor.message(header.len() as u64 + len).map_err(std::io::Error::other)?;
-        let mut out = Vec::with_capacity(header.len() + 64);
-        sealer.seal(header, &mut out).map_err(std::io::Error::other)?;
-        with_deadline(self.idle, self.writer.write_raw(&out)).await??;
+        let (idle, writer) = (self.idle, &mut self.writer);
+        let mut out = Vec::new();
+        let mut sealer = match (&mut self.encryptor, sealed_header) {
+            (Some(encryptor), Some(header)) => {
+                let mut sealer =
+                    encryptor.message(header.len() as u64 + len).map_err(std::io::Error::other)?;
+                sealer.seal(header, &mut out).map_err(std::io::Error::other)?;
+                with_deadline(idle, writer.write_raw(&out)).await??;
+                Some(sealer)
+            }
+            _ => None,
+        };
         let (mut region, mut pos) = (region, 0u64);
         while pos < len {
             let n = (len - pos).min(USER_SPACE_PIECE as u64) as usize;
             let (back, piece) = region.read_piece(pos, n).await?;
             region = back;
             pos += n as u64;
-            out.clear();
-            sealer.seal(&piece, &mut out).map_err(std::io::Error::other)?;
-            with_deadline(self.idle, self.writer.write_raw(&out)).await??;
+            let wire = match &mut sealer {
+                Some(sealer) => {
+                    out.clear();
+                    sealer.seal(&piece, &mut out).map_err(std::io::Error::other)?;
+                    &out
+                }
+                None => &piece,
+            };
+            with_deadline(idle, writer.write_raw(wire)).await??;
         }
         Ok(())
     }
