@@ -15,6 +15,7 @@ pub mod decoder;
 pub mod error;
 pub mod frame;
 pub mod message;
+pub mod secure_read;
 pub mod shuffle;
 
 pub use connection::{Connection, MessageCodec, MessageReader, MessageWriter};
@@ -22,3 +23,4 @@ pub use decoder::{ClientRole, Decoder, Inbound, Role, ServerRole};
 pub use error::{Error, Result};
 pub use frame::{Frame, DEFAULT_MAX_FRAME_LEN};
 pub use message::{Message, MessageType, Outbound, Request, Response};
+pub use secure_read::SecureRead;

@@ -36,13 +36,15 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use shuffle_protocol::auth::cipher::{Decryptor, Encryptor};
+use shuffle_protocol::auth::cipher::Encryptor;
 use shuffle_protocol::block_id::StreamChunkId;
 use shuffle_protocol::message::{
     ChunkFetchRequest, OneWayMessage, RpcRequest, StreamRequest, StreamResponse,
 };
 use shuffle_protocol::shuffle::BlockTransferMessage;
-use shuffle_protocol::{ClientRole, Inbound, MessageReader, MessageWriter, Outbound, Response};
+use shuffle_protocol::{
+    ClientRole, Inbound, MessageReader, MessageWriter, Outbound, Response, SecureRead,
+};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -58,9 +60,6 @@ type ReadSide = Box<dyn AsyncRead + Send + Unpin>;
 
 /// The write side of a connection, matching [`ReadSide`].
 type WriteSide = Box<dyn AsyncWrite + Send + Unpin>;
-
-/// Ciphertext read from the socket per call while decrypting GCM units.
-const READ_PIECE: usize = 64 * 1024;
 
 /// How the chunks of an opened stream are requested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,89 +248,25 @@ impl Activity {
 }
 
 /// The read half, noting every successful read in [`Activity`] so a large frame arriving
-/// slowly does not count as silence, and decrypting once an AuthEngine session is on.
+/// slowly does not count as silence. [`SecureRead`] above it decrypts once an AuthEngine
+/// session is on.
 struct ActivityRead {
     inner: ReadSide,
     shared: Arc<Shared>,
-    decryptor: Option<Decryptor>,
-    /// Decrypted GCM plaintext not yet handed out, from `plain_pos`.
-    plain: Vec<u8>,
-    plain_pos: usize,
-    /// Ciphertext read buffer for GCM.
-    scratch: Vec<u8>,
-}
-
-impl ActivityRead {
-    fn new(inner: ReadSide, shared: Arc<Shared>) -> Self {
-        Self {
-            inner,
-            shared,
-            decryptor: None,
-            plain: Vec::new(),
-            plain_pos: 0,
-            scratch: Vec::new(),
-        }
-    }
-
-    /// Reads from the socket into `buf`, noting activity.
-    fn poll_socket(
-        inner: &mut ReadSide,
-        shared: &Shared,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<usize>> {
-        let before = buf.filled().len();
-        ready!(Pin::new(inner).poll_read(cx, buf))?;
-        let n = buf.filled().len() - before;
-        if n > 0 {
-            shared.activity.touch();
-        }
-        Poll::Ready(Ok(n))
-    }
 }
 
 impl AsyncRead for ActivityRead {
     fn poll_read(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        match &mut this.decryptor {
-            None => Self::poll_socket(&mut this.inner, &this.shared, cx, buf).map_ok(drop),
-            // A CTR stream decrypts in place, byte for byte.
-            Some(Decryptor::Ctr(stream)) => {
-                let before = buf.filled().len();
-                let n = ready!(Self::poll_socket(&mut this.inner, &this.shared, cx, buf))?;
-                stream.apply(&mut buf.filled_mut()[before..before + n]);
-                Poll::Ready(Ok(()))
-            }
-            Some(decryptor) => loop {
-                if this.plain_pos < this.plain.len() {
-                    let n = buf.remaining().min(this.plain.len() - this.plain_pos);
-                    buf.put_slice(&this.plain[this.plain_pos..this.plain_pos + n]);
-                    this.plain_pos += n;
-                    return Poll::Ready(Ok(()));
-                }
-                this.plain.clear();
-                this.plain_pos = 0;
-                this.scratch.resize(READ_PIECE, 0);
-                let mut piece = ReadBuf::new(&mut this.scratch);
-                let n = ready!(Self::poll_socket(&mut this.inner, &this.shared, cx, &mut piece))?;
-                if n == 0 {
-                    if !decryptor.at_boundary() {
-                        return Poll::Ready(Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "connection closed inside an encrypted message",
-                        )));
-                    }
-                    return Poll::Ready(Ok(()));
-                }
-                decryptor
-                    .feed(&this.scratch[..n], &mut this.plain)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            },
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
+        if buf.filled().len() > before {
+            self.shared.activity.touch();
         }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -505,7 +440,7 @@ impl Conn {
             activity: Activity::new(),
         });
         let mut reader = MessageReader::<_, ClientRole>::new(
-            ActivityRead::new(read_half, shared.clone()),
+            SecureRead::new(ActivityRead { inner: read_half, shared: shared.clone() }),
             config.max_frame_len,
         );
         let mut writer = MessageWriter::new(write_half);
@@ -528,7 +463,7 @@ impl Conn {
                         reason: AuthFailure::TrailingPlaintext(reader.buffered()),
                     });
                 }
-                reader.get_mut().decryptor = Some(dec);
+                reader.get_mut().enable(dec);
                 encryptor = Some(enc);
             }
             tracing::debug!(addr, app_id, encrypted = encryptor.is_some(), "authenticated");
@@ -699,7 +634,7 @@ pub(crate) fn io_error(addr: &str, e: shuffle_protocol::Error) -> Error {
 /// The reader task: dispatch every response until the connection closes.
 async fn read_loop(
     shared: Arc<Shared>,
-    mut reader: MessageReader<ActivityRead, ClientRole>,
+    mut reader: MessageReader<SecureRead<ActivityRead>, ClientRole>,
     commands: mpsc::UnboundedSender<Command>,
     request_timeout: Duration,
 ) {

@@ -24,7 +24,9 @@ use shuffle_protocol::block_id::{AppExecId, BlockId, StreamChunkId};
 use shuffle_protocol::message::{
     ChunkFetchFailure, ChunkFetchSuccess, RpcFailure, RpcResponse, StreamFailure, StreamResponse,
 };
-use shuffle_protocol::{Inbound, MessageReader, MessageWriter, Outbound, Request, ServerRole};
+use shuffle_protocol::{
+    Inbound, MessageReader, MessageWriter, Outbound, Request, SecureRead, ServerRole,
+};
 use tokio::io::{AsyncRead, AsyncWrite, WriteHalf};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
@@ -33,7 +35,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
 use crate::auth::cipher::Encryptor;
-use crate::auth::transport::SecureRead;
 use crate::auth::{self, Gate};
 use crate::error::{Error, Result};
 use crate::file_region::{FileRegion, OpenRegion};

@@ -14,10 +14,10 @@ use shuffle_protocol::message::{ChunkFetchRequest, Outbound, Response, RpcReques
 use shuffle_protocol::shuffle::{
     BlockTransferMessage as Btm, ExecutorShuffleInfo, FetchShuffleBlocks, RegisterExecutor,
 };
+use shuffle_protocol::SecureRead;
 use shuffle_protocol::{ClientRole, Inbound, MessageReader};
 use shuffle_server::auth::cipher::Encryptor;
 use shuffle_server::auth::engine::client::Handshake;
-use shuffle_server::auth::transport::SecureRead;
 use shuffle_server::config::{CryptoCipher, Secret};
 use shuffle_server::registry::Registry;
 use shuffle_server::{Config, State};

@@ -12,8 +12,6 @@
 //! shared [`Config::auth_secret`]. Secrets never appear in logs, metrics or replies; digests
 //! are compared in constant time.
 
-pub mod transport;
-
 // The handshakes' cryptography is pure byte logic shared with the client; it lives in the
 // protocol crate and keeps its old paths here.
 pub use shuffle_protocol::auth::{cipher, digest_md5, engine};

@@ -1,12 +1,13 @@
-//! The read side of a connection, decrypting once an AuthEngine session switched it on.
+//! The read side of a connection, decrypting once an AuthEngine session switched it on;
+//! part of the [`Connection`](crate::Connection) layer, used by servers and clients alike.
 //!
-//! [`SecureRead`] wraps the socket's read half under the frame reader. Until
+//! [`SecureRead`] wraps a socket's read half under the frame reader. Until
 //! [`SecureRead::enable`] it passes bytes through and counts them, so the connection can
 //! check that no plaintext it has not processed sits in the frame reader's buffer when the
 //! cipher starts (bytes a peer pipelined after its handshake would otherwise be taken as
-//! authenticated plaintext). The write side needs no wrapper: the connection seals each
-//! outbound message itself ([`super::cipher::Encryptor`]), because a file body must be read
-//! and encrypted in pieces instead of going out by `sendfile`.
+//! authenticated plaintext). The write side needs no wrapper: each side seals its outbound
+//! messages itself ([`Encryptor`](crate::auth::cipher::Encryptor)), a server because a file
+//! body must be read and encrypted in pieces instead of going out by `sendfile`.
 
 use std::io;
 use std::pin::Pin;
@@ -14,7 +15,7 @@ use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, ReadBuf};
 
-use super::cipher::Decryptor;
+use crate::auth::cipher::Decryptor;
 
 /// Ciphertext read from the socket per call while decrypting.
 const READ_PIECE: usize = 64 * 1024;
@@ -68,11 +69,21 @@ impl<R: AsyncRead + Unpin> AsyncRead for SecureRead<R> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let Some(decryptor) = &mut this.decryptor else {
-            let before = buf.filled().len();
-            ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
-            this.passed += (buf.filled().len() - before) as u64;
-            return Poll::Ready(Ok(()));
+        let decryptor = match &mut this.decryptor {
+            None => {
+                let before = buf.filled().len();
+                ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                this.passed += (buf.filled().len() - before) as u64;
+                return Poll::Ready(Ok(()));
+            }
+            // A CTR stream decrypts in place, byte for byte, with no buffer of its own.
+            Some(Decryptor::Ctr(stream)) => {
+                let before = buf.filled().len();
+                ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+                stream.apply(&mut buf.filled_mut()[before..]);
+                return Poll::Ready(Ok(()));
+            }
+            Some(decryptor) => decryptor,
         };
         loop {
             if this.plain_pos < this.plain.len() {
@@ -106,8 +117,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for SecureRead<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::cipher::SessionKeys;
-    use crate::config::CryptoCipher;
+    use crate::auth::cipher::{CryptoCipher, SessionKeys};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[tokio::test]
