@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use shuffle_protocol::block_id::non_negative_hash;
+use shuffle_protocol::shuffle::ExecutorShuffleInfo;
+
+use crate::server::SORT_SHUFFLE_MANAGER;
 
 /// Sub-directories per local dir, as `spark.diskStore.subDirectories` defaults.
 pub const SUB_DIRS: i32 = 64;
@@ -51,6 +54,16 @@ impl ShuffleFixture {
             fixture.write_map(shape.map_id_base + m)?;
         }
         Ok(fixture)
+    }
+
+    /// What the executor that wrote the shuffle registers: its local dirs, [`SUB_DIRS`] and
+    /// the sort shuffle manager.
+    pub fn executor_info(&self) -> ExecutorShuffleInfo {
+        ExecutorShuffleInfo {
+            local_dirs: self.local_dirs.clone(),
+            sub_dirs_per_local_dir: SUB_DIRS,
+            shuffle_manager: SORT_SHUFFLE_MANAGER.to_owned(),
+        }
     }
 
     fn write_map(&self, map_id: i64) -> io::Result<()> {

@@ -41,6 +41,17 @@ pub const GOLDEN_FIXTURE: &str = "protocol/tests/fixtures/spark-3.5.6-vectors.tx
 /// Main class of the golden-vector generator (`tests/java/golden/GoldenVectors.java`).
 pub const GOLDEN_MAIN: &str = "golden.GoldenVectors";
 
+/// How long one awaited step of a test may take before [`limit`] fails it.
+pub const STEP_LIMIT: Duration = Duration::from_secs(120);
+
+/// Awaits `f` for at most [`STEP_LIMIT`], so a hang fails the test (naming `what`) instead
+/// of stalling the suite.
+pub async fn limit<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(STEP_LIMIT, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within {STEP_LIMIT:?}"))
+}
+
 /// The workspace root (the parent of this crate's directory).
 pub fn repo_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));

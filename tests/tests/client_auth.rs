@@ -13,12 +13,11 @@ use futures::TryStreamExt;
 use shuffle_client::{
     AuthConfig, ClientConfig, CryptoCipher, Error, FetchOptions, ShuffleClient, Transfer,
 };
-use shuffle_protocol::shuffle::ExecutorShuffleInfo;
 use shuffle_server::config::Secret;
-use shuffle_tests::fixture::{Shape, ShuffleFixture, SUB_DIRS};
+use shuffle_tests::fixture::{Shape, ShuffleFixture};
 use shuffle_tests::jvm_service::{JvmShuffleService, ServiceKind};
-use shuffle_tests::require_real_spark;
-use shuffle_tests::server::{TestServer, SORT_SHUFFLE_MANAGER};
+use shuffle_tests::server::TestServer;
+use shuffle_tests::{limit, require_real_spark};
 
 const SHORT_SECRET: &str = "hunter2";
 /// 64 hex characters: its SASL password (Base64 with Netty line breaks) holds a newline.
@@ -52,20 +51,6 @@ fn client(auth: AuthConfig) -> ShuffleClient {
     })
 }
 
-fn info(fixture: &ShuffleFixture) -> ExecutorShuffleInfo {
-    ExecutorShuffleInfo {
-        local_dirs: fixture.local_dirs.clone(),
-        sub_dirs_per_local_dir: SUB_DIRS,
-        shuffle_manager: SORT_SHUFFLE_MANAGER.to_owned(),
-    }
-}
-
-async fn limit<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(120), f)
-        .await
-        .unwrap_or_else(|_| panic!("{what} did not finish within 120 s"))
-}
-
 /// Registers the fixture's executor for `app` and fetches every block, over chunks and over
 /// streams, comparing every byte.
 async fn register_and_fetch(
@@ -74,7 +59,7 @@ async fn register_and_fetch(
     app: &str,
     fixture: &ShuffleFixture,
 ) {
-    limit("register", client.register_executor(addr, app, EXEC, info(fixture)))
+    limit("register", client.register_executor(addr, app, EXEC, fixture.executor_info()))
         .await
         .unwrap_or_else(|e| panic!("RegisterExecutor as {app}: {e}"));
     let want = all_ids(fixture);
@@ -99,7 +84,7 @@ async fn register_and_fetch(
 /// fetch of blocks that exist, and receives no data; the error never shows the secret.
 async fn assert_refused(auth: AuthConfig, addr: SocketAddr, app: &str, fixture: &ShuffleFixture) {
     let client = client(auth);
-    let err = limit("register", client.register_executor(addr, app, "2", info(fixture)))
+    let err = limit("register", client.register_executor(addr, app, "2", fixture.executor_info()))
         .await
         .expect_err("a wrong secret must not register");
     assert!(err.is_auth() && !err.is_retryable(), "{err:?}");
@@ -144,9 +129,12 @@ async fn sasl_against_our_daemon_with_short_and_64_character_secrets() {
         .await;
     // The connection is bound to the application it authenticated as.
     let fixed = client(AuthConfig::new(SHORT_SECRET).with_app_id("app-short"));
-    let err = limit("register", fixed.register_executor(server.addr, "app-x", "9", info(&fixture)))
-        .await
-        .expect_err("another application");
+    let err = limit(
+        "register",
+        fixed.register_executor(server.addr, "app-x", "9", fixture.executor_info()),
+    )
+    .await
+    .expect_err("another application");
     assert!(err.is_auth(), "{err:?}");
     assert_eq!(server.state.registry().len(), 2);
     server.assert_no_panics();
@@ -186,7 +174,7 @@ async fn wrong_secret_against_our_daemon_is_refused_without_data() {
         };
         limit(
             "register",
-            client(right).register_executor(server.addr, "app", EXEC, info(&fixture)),
+            client(right).register_executor(server.addr, "app", EXEC, fixture.executor_info()),
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -224,7 +212,7 @@ async fn sasl_against_the_jvm_service() {
     let strict = engine(LONG_SECRET, CryptoCipher::Ctr);
     let err = limit(
         "register",
-        client(strict).register_executor(service.addr(), "app-x", "3", info(&fixture)),
+        client(strict).register_executor(service.addr(), "app-x", "3", fixture.executor_info()),
     )
     .await
     .expect_err("no fallback");
@@ -271,9 +259,12 @@ async fn auth_engine_gcm_against_the_jvm_service_matches_its_3_5_6_bug() {
         auth: Some(engine(LONG_SECRET, CryptoCipher::Gcm)),
         ..ClientConfig::default()
     });
-    limit("register", gcm.register_executor(service.addr(), "app-gcm", EXEC, info(&fixture)))
-        .await
-        .unwrap_or_else(|e| panic!("the first GCM message should get through: {e}"));
+    limit(
+        "register",
+        gcm.register_executor(service.addr(), "app-gcm", EXEC, fixture.executor_info()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the first GCM message should get through: {e}"));
     let ids: Vec<String> = all_ids(&fixture).into_iter().take(2).map(|(id, _)| id).collect();
     let got =
         limit("fetch", gcm.fetch_blocks(service.addr(), "app-gcm", EXEC, ids).try_next()).await;

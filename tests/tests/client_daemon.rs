@@ -108,14 +108,6 @@ fn client(configure: impl FnOnce(&mut ClientConfig)) -> ShuffleClient {
     ShuffleClient::new(config)
 }
 
-fn shuffle_info(fixture: &ShuffleFixture) -> ExecutorShuffleInfo {
-    ExecutorShuffleInfo {
-        local_dirs: fixture.local_dirs.clone(),
-        sub_dirs_per_local_dir: SUB_DIRS,
-        shuffle_manager: "org.apache.spark.shuffle.sort.SortShuffleManager".into(),
-    }
-}
-
 /// Awaits `f` for at most [`STEP`].
 async fn limit<T>(what: &str, f: impl Future<Output = T>) -> T {
     tokio::time::timeout(STEP, f)
@@ -132,7 +124,7 @@ async fn setup(
     let state = tempfile::tempdir().unwrap_or_else(|e| panic!("state dir: {e}"));
     let daemon = block_in_place(|| Daemon::start(state.path(), &[]));
     let client = client(configure);
-    limit("register", client.register_executor(daemon.addr, APP, EXEC, shuffle_info(&fixture)))
+    limit("register", client.register_executor(daemon.addr, APP, EXEC, fixture.executor_info()))
         .await
         .unwrap_or_else(|e| panic!("RegisterExecutor: {e}\n{}", daemon.log()));
     (fixture, state, daemon, client)

@@ -11,11 +11,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use shuffle_client::{ClientConfig, FetchOptions, ShuffleClient, Transfer};
-use shuffle_protocol::shuffle::{Cause, ExecutorShuffleInfo};
+use shuffle_protocol::shuffle::Cause;
 use shuffle_tests::daemon::Daemon;
-use shuffle_tests::fixture::{adler32, Shape, ShuffleFixture, SUB_DIRS};
+use shuffle_tests::fixture::{adler32, Shape, ShuffleFixture};
 use shuffle_tests::jvm_service::{JvmShuffleService, ServiceKind};
-use shuffle_tests::require_real_spark;
+use shuffle_tests::{limit, require_real_spark};
 
 const APP: &str = "app-client-interop";
 /// A second application whose driver stays alive in the driver scenario.
@@ -45,13 +45,6 @@ fn client(configure: impl FnOnce(&mut ClientConfig)) -> ShuffleClient {
     ShuffleClient::new(config)
 }
 
-/// Runs a check with a limit, so a hang fails the test instead of the suite.
-async fn limit<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(120), f)
-        .await
-        .unwrap_or_else(|_| panic!("{what} did not finish within 120 s"))
-}
-
 /// The whole client scenario against the service at `addr`: register an executor whose
 /// local dirs hold a fresh [`ShuffleFixture`], then fetch every block one by one (eight
 /// fetches at a time over the pooled connection), all in one request, as batches, over the
@@ -67,12 +60,7 @@ pub async fn check_client_against(addr: SocketAddr) {
     assert!(lens.iter().any(|&l| l >= 2 << 20), "the fixture should have multi-MiB blocks");
 
     let client = client(|_| {});
-    let info = ExecutorShuffleInfo {
-        local_dirs: fixture.local_dirs.clone(),
-        sub_dirs_per_local_dir: SUB_DIRS,
-        shuffle_manager: "org.apache.spark.shuffle.sort.SortShuffleManager".into(),
-    };
-    limit("register", client.register_executor(addr, APP, EXEC, info))
+    limit("register", client.register_executor(addr, APP, EXEC, fixture.executor_info()))
         .await
         .unwrap_or_else(|e| panic!("RegisterExecutor: {e}"));
 
@@ -267,12 +255,7 @@ pub async fn check_driver_registration_against(addr: SocketAddr) {
     let b = ShuffleFixture::write(small, 2).unwrap_or_else(|e| panic!("fixture: {e}"));
     let client = client(|c| c.driver_heartbeat_interval = Duration::from_millis(200));
     for (app, fixture) in [(APP, &a), (APP_B, &b)] {
-        let info = ExecutorShuffleInfo {
-            local_dirs: fixture.local_dirs.clone(),
-            sub_dirs_per_local_dir: SUB_DIRS,
-            shuffle_manager: "org.apache.spark.shuffle.sort.SortShuffleManager".into(),
-        };
-        limit("register", client.register_executor(addr, app, EXEC, info))
+        limit("register", client.register_executor(addr, app, EXEC, fixture.executor_info()))
             .await
             .unwrap_or_else(|e| panic!("RegisterExecutor of {app}: {e}"));
     }

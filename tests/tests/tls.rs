@@ -29,9 +29,9 @@ use shuffle_server::{Config, Error, State};
 use shuffle_tests::daemon::Daemon;
 use shuffle_tests::fixture::{sha256_hex, Shape, ShuffleFixture, SUB_DIRS};
 use shuffle_tests::pki::Pki;
-use shuffle_tests::require_real_spark;
-use shuffle_tests::server::{TestServer, SORT_SHUFFLE_MANAGER};
+use shuffle_tests::server::TestServer;
 use shuffle_tests::spark_driver::SparkDriver;
+use shuffle_tests::{limit, require_real_spark};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsConnector;
@@ -303,23 +303,13 @@ fn tls_client(tls: TlsConfig, auth: Option<AuthConfig>) -> ShuffleClient {
     })
 }
 
-async fn limit<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(120), f)
-        .await
-        .unwrap_or_else(|_| panic!("{what} did not finish within 120 s"))
-}
-
 /// Registers the fixture's executor and fetches every block by chunks and by streams.
 async fn client_register_and_fetch(
     client: &ShuffleClient,
     addr: SocketAddr,
     fixture: &ShuffleFixture,
 ) -> Result<(), shuffle_client::Error> {
-    let info = ExecutorShuffleInfo {
-        local_dirs: fixture.local_dirs.clone(),
-        sub_dirs_per_local_dir: SUB_DIRS,
-        shuffle_manager: SORT_SHUFFLE_MANAGER.to_owned(),
-    };
+    let info = fixture.executor_info();
     limit("register", client.register_executor(addr, "app-tls", "1", info)).await?;
     let want = ids_and_bytes(fixture);
     let ids: Vec<String> = want.iter().map(|(id, _)| id.clone()).collect();
