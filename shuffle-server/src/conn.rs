@@ -358,7 +358,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             };
             match loaded {
                 Ok(sending) => {
-                    let header = ChunkFetchSuccess::header_for(id, sending.len);
+                    let header = ChunkFetchSuccess::header_for(id, sending.body.len());
                     self.send(&header, sending).await?;
                 }
                 Err(reason) => {
@@ -378,9 +378,9 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             Err(e) => Err(e.to_string()),
         };
         match prepared {
-            Ok(region) => {
-                let header = StreamResponse::header_for(&stream_id, region.len);
-                self.send(&header, region).await
+            Ok(sending) => {
+                let header = StreamResponse::header_for(&stream_id, sending.body.len());
+                self.send(&header, sending).await
             }
             Err(error) => {
                 debug!(conn = self.client.conn, stream_id, %error, "stream request failed");
@@ -430,7 +430,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     /// everything queued is written, by sendfile (or, encrypted or over TLS, through user
     /// space).
     async fn send(&mut self, header: &Bytes, body: Sending) -> Result<()> {
-        let Sending { body, len: _, _in_flight } = body;
+        let Sending { body, _in_flight } = body;
         let region = match body {
             Body::Memory(bytes) => return self.queue(&[header, &bytes]).await,
             Body::File(region) => region,
@@ -565,7 +565,7 @@ impl Located {
             format!("Error opening block {block} of {exec}: {}: {e}", region.path.display())
         })?;
         metrics::mark_chunk(&block, region.len);
-        Ok(Sending { body, len: region.len, _in_flight: in_flight })
+        Ok(Sending { body, _in_flight: in_flight })
     }
 }
 
@@ -580,7 +580,6 @@ fn small_len(located: &Result<Located, String>) -> u64 {
 /// A chunk ready to go, counted as being transferred until it is sent (or queued).
 struct Sending {
     body: Body,
-    len: u64,
     _in_flight: crate::state::ChunkInFlight,
 }
 
@@ -588,6 +587,16 @@ struct Sending {
 enum Body {
     Memory(Bytes),
     File(OpenRegion),
+}
+
+impl Body {
+    /// The chunk's length in bytes.
+    fn len(&self) -> u64 {
+        match self {
+            Self::Memory(bytes) => bytes.len() as u64,
+            Self::File(region) => region.len(),
+        }
+    }
 }
 
 /// Runs `fut` within `limit`, if there is one.
