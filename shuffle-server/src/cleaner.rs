@@ -5,7 +5,9 @@
 //! pass: writes changed heartbeat times to the store, removes every application whose driver's
 //! last heartbeat is more than its timeout ago, and, when
 //! [`Config::app_idle_timeout`](crate::Config::app_idle_timeout) is set, every application
-//! without a registered driver whose executors made no request for that long.
+//! without a registered driver whose executors made no request for that long. Last it closes
+//! the kept data files that executors deleted themselves
+//! ([`OpenFiles::close_deleted`](crate::open_files::OpenFiles::close_deleted)).
 //!
 //! Removing an application (Spark's `applicationRemoved(appId, cleanupLocalDirs = true)`)
 //! forgets its executors (memory and store), closes its open streams and deletes the local
@@ -102,6 +104,11 @@ pub async fn clean_once(state: &State, now: Instant) -> Cleaned {
             }
         }
     }
+    let files = state.resolver().files().clone();
+    let sweeper = files.clone();
+    if let Err(e) = files.run(move || sweeper.close_deleted()).await {
+        error!(error = %e, "closing deleted data files failed");
+    }
     out
 }
 
@@ -126,7 +133,15 @@ pub async fn remove_app(state: &State, app_id: &str) -> Cleaned {
     let deleted = if dirs.is_empty() {
         Deleted::default()
     } else {
-        match tokio::task::spawn_blocking(move || delete_dirs(&dirs, &others)).await {
+        let resolver = state.resolver().clone();
+        let delete = move || {
+            let deleted = delete_dirs(&dirs, &others);
+            for file in &deleted.shuffle_files {
+                resolver.forget_deleted(file);
+            }
+            deleted
+        };
+        match tokio::task::spawn_blocking(delete).await {
             Ok(deleted) => deleted,
             Err(e) => {
                 error!(app_id, error = %e, "deleting application dirs failed");
@@ -134,9 +149,6 @@ pub async fn remove_app(state: &State, app_id: &str) -> Cleaned {
             }
         }
     };
-    for index in &deleted.index_files {
-        state.resolver().invalidate_index(index);
-    }
     counter!(APPS_CLEANED).increment(1);
     counter!(CLEANED_FILES).increment(deleted.files);
     counter!(CLEANED_BYTES).increment(deleted.bytes);
@@ -160,8 +172,8 @@ pub async fn remove_app(state: &State, app_id: &str) -> Cleaned {
 struct Deleted {
     files: u64,
     bytes: u64,
-    /// Deleted `.index` files, whose cached parses must go.
-    index_files: Vec<PathBuf>,
+    /// Deleted `.index` and `.data` files, whose cached parses and kept descriptors must go.
+    shuffle_files: Vec<PathBuf>,
     skipped: Vec<String>,
 }
 
@@ -217,7 +229,7 @@ fn delete_dirs(dirs: &[String], others: &[String]) -> Deleted {
         debug!(dir, files = gone.files, bytes = gone.bytes, "deleted local dir");
         out.files += gone.files;
         out.bytes += gone.bytes;
-        out.index_files.extend(gone.index_files);
+        out.shuffle_files.extend(gone.shuffle_files);
     }
     out
 }
@@ -244,18 +256,18 @@ fn lexical(dir: &str) -> Option<PathBuf> {
 struct Tally {
     files: u64,
     bytes: u64,
-    index_files: Vec<PathBuf>,
+    shuffle_files: Vec<PathBuf>,
 }
 
 impl Tally {
     /// What is in `self` but no longer in `left` (after a partial delete).
     fn minus(self, left: &Self) -> Self {
-        let index_files =
-            self.index_files.into_iter().filter(|p| !left.index_files.contains(p)).collect();
+        let shuffle_files =
+            self.shuffle_files.into_iter().filter(|p| !left.shuffle_files.contains(p)).collect();
         Self {
             files: self.files.saturating_sub(left.files),
             bytes: self.bytes.saturating_sub(left.bytes),
-            index_files,
+            shuffle_files,
         }
     }
 }
@@ -276,8 +288,8 @@ fn tally(root: &Path) -> Tally {
         t.files += 1;
         if meta.is_file() {
             t.bytes += meta.len();
-            if path.extension().is_some_and(|e| e == "index") {
-                t.index_files.push(path);
+            if path.extension().is_some_and(|e| e == "index" || e == "data") {
+                t.shuffle_files.push(path);
             }
         }
     }

@@ -141,9 +141,6 @@ struct Conn<R, W> {
     /// Replies (sealed, once encrypted) not yet written: the replies to pipelined requests
     /// leave together when no further request is buffered, or at [`OUT_FLUSH`] bytes.
     out: Vec<u8>,
-    /// A request read while gathering pipelined chunk fetches that is not one of them; it
-    /// is served next.
-    pending: Option<Inbound<Request>>,
     idle: Option<Duration>,
     state: State,
 }
@@ -158,7 +155,6 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             encryptor: None,
             plaintext_used: 0,
             out: Vec::new(),
-            pending: None,
             idle: state.config().connection_timeout,
             state: state.clone(),
         }
@@ -166,11 +162,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
 
     async fn run(&mut self, shutdown: &CancellationToken) -> Result<()> {
         loop {
-            let buffered = match self.pending.take() {
-                Some(inbound) => Some(inbound),
-                None => self.reader.try_read_buffered()?,
-            };
-            let inbound = match buffered {
+            let inbound = match self.reader.try_read_buffered()? {
                 Some(inbound) => inbound,
                 None => {
                     // Nothing more is pipelined: the replies so far go out before waiting.
@@ -209,7 +201,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             return self.dispatch_unauthenticated(request).await;
         }
         match request {
-            Request::ChunkFetchRequest(m) => self.fetch_chunks(m.stream_chunk_id).await?,
+            Request::ChunkFetchRequest(m) => self.fetch_chunk(m.stream_chunk_id).await?,
             Request::StreamRequest(m) => self.stream(m.stream_id).await?,
             Request::RpcRequest(m) => {
                 let request_id = m.request_id;
@@ -313,68 +305,52 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         self.write(&RpcFailure { request_id, error_string: e.to_string() }).await
     }
 
-    /// ChunkFetchRequest → ChunkFetchSuccess with the chunk's bytes, or ChunkFetchFailure;
-    /// with the ChunkFetchRequests pipelined right behind it, up to [`BATCH_CHUNKS`] chunks
-    /// or [`BATCH_BYTES`] of small bodies, whose bodies are read in one trip to the blocking
-    /// pool. Replies keep the order of the requests.
-    async fn fetch_chunks(&mut self, first: StreamChunkId) -> Result<()> {
-        let mut batch = vec![(first, self.locate(first).await)];
-        let mut small_bytes = small_len(&batch[0].1);
-        while batch.len() < BATCH_CHUNKS && small_bytes < BATCH_BYTES {
-            match self.reader.try_read_buffered()? {
-                Some(Inbound::Message(Request::ChunkFetchRequest(m))) => {
-                    let located = self.locate(m.stream_chunk_id).await;
-                    small_bytes += small_len(&located);
-                    batch.push((m.stream_chunk_id, located));
-                }
-                Some(other) => {
-                    self.pending = Some(other);
-                    break;
-                }
-                None => break,
+    /// ChunkFetchRequest → ChunkFetchSuccess with the chunk's bytes, or ChunkFetchFailure.
+    async fn fetch_chunk(&mut self, id: StreamChunkId) -> Result<()> {
+        let located = match self.locate(id).await {
+            Ok(located) => located,
+            Err(reason) => return self.chunk_failure(id, reason).await,
+        };
+        if located.region.len <= SMALL_BODY && self.encryptor.is_none() {
+            return self.queue_small_chunk(id, located).await;
+        }
+        match self.load(located).await {
+            Ok(sending) => {
+                let header = ChunkFetchSuccess::header_for(id, sending.body.len());
+                self.send(&header, sending).await
+            }
+            Err(reason) => self.chunk_failure(id, reason).await,
+        }
+    }
+
+    /// Queues a ChunkFetchSuccess whose small body is read straight into the output, right
+    /// behind its header: no buffer of its own, no copy.
+    async fn queue_small_chunk(&mut self, id: StreamChunkId, located: Located) -> Result<()> {
+        let start = self.out.len();
+        ChunkFetchSuccess::put_header_for(&mut self.out, id, located.region.len);
+        let read = located.region.read_to(self.state.resolver().files(), &mut self.out).await;
+        match located.loaded(read) {
+            Ok(((), _in_flight)) if self.out.len() >= OUT_FLUSH => self.flush_out().await,
+            Ok(_) => Ok(()),
+            Err(reason) => {
+                self.out.truncate(start);
+                self.chunk_failure(id, reason).await
             }
         }
-        let small: Vec<FileRegion> = batch
-            .iter()
-            .filter_map(|(_, located)| located.as_ref().ok())
-            .filter(|located| located.region.len <= SMALL_BODY)
-            .map(|located| located.region.clone())
-            .collect();
-        let mut bodies =
-            FileRegion::read_many(small, self.state.resolver().files()).await.into_iter();
-        for (id, located) in batch {
-            let loaded = match located {
-                Ok(located) if located.region.len <= SMALL_BODY => {
-                    let read = bodies
-                        .next()
-                        .unwrap_or_else(|| Err(std::io::Error::other("body was not read")));
-                    located.with_body(read.map(Body::Memory))
-                }
-                Ok(located) => {
-                    let open = located.region.open(self.state.resolver().files()).await;
-                    located.with_body(open.map(Body::File))
-                }
-                Err(reason) => Err(reason),
-            };
-            match loaded {
-                Ok(sending) => {
-                    let header = ChunkFetchSuccess::header_for(id, sending.body.len());
-                    self.send(&header, sending).await?;
-                }
-                Err(reason) => {
-                    debug!(conn = self.client.conn, chunk = %id, %reason, "chunk fetch failed");
-                    let failure = ChunkFetchFailure { stream_chunk_id: id, error_string: reason };
-                    self.write(&failure).await?;
-                }
-            }
-        }
-        Ok(())
+    }
+
+    async fn chunk_failure(&mut self, id: StreamChunkId, reason: String) -> Result<()> {
+        debug!(conn = self.client.conn, chunk = %id, %reason, "chunk fetch failed");
+        self.write(&ChunkFetchFailure { stream_chunk_id: id, error_string: reason }).await
     }
 
     /// StreamRequest("<stream>_<chunk>") → StreamResponse and the bytes, or StreamFailure.
     async fn stream(&mut self, stream_id: String) -> Result<()> {
         let prepared = match stream_id.parse::<StreamChunkId>() {
-            Ok(id) => self.prepare(id).await,
+            Ok(id) => match self.locate(id).await {
+                Ok(located) => self.load(located).await,
+                Err(reason) => Err(reason),
+            },
             Err(e) => Err(e.to_string()),
         };
         match prepared {
@@ -389,18 +365,16 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         }
     }
 
-    /// Takes the chunk from its stream, then reads (small) or opens its file region; `Err`
-    /// is the failure text.
-    async fn prepare(&self, id: StreamChunkId) -> Result<Sending, String> {
-        let located = self.locate(id).await?;
+    /// Reads (small) or opens the located chunk's file region; `Err` is the failure text.
+    async fn load(&self, located: Located) -> Result<Sending, String> {
         let files = self.state.resolver().files();
-        if located.region.len <= SMALL_BODY {
-            let read = located.region.read_all(files).await;
-            located.with_body(read.map(Body::Memory))
+        let body = if located.region.len <= SMALL_BODY {
+            located.region.read_all(files).await.map(Body::Memory)
         } else {
-            let open = located.region.open(files).await;
-            located.with_body(open.map(Body::File))
-        }
+            located.region.open(files).await.map(Body::File)
+        };
+        let (body, in_flight) = located.loaded(body)?;
+        Ok(Sending { body, _in_flight: in_flight })
     }
 
     /// Takes the chunk from its stream and finds its file region; `Err` is the failure text.
@@ -539,13 +513,6 @@ const SMALL_BODY: u64 = 64 * 1024;
 /// Queued output written at once when reached, bounding each connection's buffer.
 const OUT_FLUSH: usize = 64 * 1024;
 
-/// Most pipelined chunk fetches answered as one batch.
-const BATCH_CHUNKS: usize = 64;
-
-/// Small-body bytes after which a batch takes no more chunks: the bodies a connection holds
-/// in memory at once.
-const BATCH_BYTES: u64 = 128 * 1024;
-
 /// Bytes read from a block file per piece when a body cannot go by `sendfile`.
 const USER_SPACE_PIECE: usize = 256 * 1024;
 
@@ -558,22 +525,18 @@ struct Located {
 }
 
 impl Located {
-    /// The chunk with its body, or the failure text for a file that could not be read.
-    fn with_body(self, body: std::io::Result<Body>) -> Result<Sending, String> {
+    /// What reading or opening the chunk's file gave, with the guard that counts the chunk
+    /// as being transferred; or the failure text for a file that could not be read.
+    fn loaded<T>(
+        self,
+        body: std::io::Result<T>,
+    ) -> Result<(T, crate::state::ChunkInFlight), String> {
         let Self { exec, block, region, in_flight } = self;
         let body = body.map_err(|e| {
             format!("Error opening block {block} of {exec}: {}: {e}", region.path.display())
         })?;
         metrics::mark_chunk(&block, region.len);
-        Ok(Sending { body, _in_flight: in_flight })
-    }
-}
-
-/// Bytes a located chunk adds to a batch's reads: its length if it is read whole.
-fn small_len(located: &Result<Located, String>) -> u64 {
-    match located {
-        Ok(located) if located.region.len <= SMALL_BODY => located.region.len,
-        _ => 0,
+        Ok((body, in_flight))
     }
 }
 

@@ -1,64 +1,36 @@
 //! A byte range of a shuffle file, sent to a socket with `sendfile(2)`, or, when small,
-//! read whole and sent with its header.
+//! read into the reply buffer right behind its header.
 //!
-//! Disk reads can block for as long as the disk likes, so every file operation (open,
-//! stat, read, sendfile) runs on tokio's blocking pool, never on a runtime worker. The
-//! number of files open at once is bounded by [`OpenFiles`], which every file user shares.
+//! Disk reads can block for as long as the disk likes, so file operations that may wait for
+//! the disk (open, stat, sendfile, and reads of pages not in memory) run on tokio's blocking
+//! pool, never on a runtime worker. A small read of a kept file ([`OpenFiles`]) is first
+//! tried on the worker with `RWF_NOWAIT`, which the kernel answers only from the page cache
+//! and otherwise refuses at once; that spares the common case, a block read moments after it
+//! was written, a trip to another thread.
 //!
-//! Linux only (`sendfile` with an offset pointer). A closed peer makes `sendfile` raise
-//! SIGPIPE; Rust binaries and test harnesses ignore that signal, so it surfaces as `EPIPE`.
+//! Linux only (`sendfile` with an offset pointer, `preadv2`). A closed peer makes `sendfile`
+//! raise SIGPIPE; Rust binaries and test harnesses ignore that signal, so it surfaces as
+//! `EPIPE`.
 
-use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::net::TcpStream;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinError;
+use tokio::sync::OwnedSemaphorePermit;
 
-/// Bounds the shuffle files open at once (`spark.shuffle.service.rs.maxOpenFiles`) and runs
-/// file work on the blocking pool. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct OpenFiles {
-    permits: Arc<Semaphore>,
-}
-
-impl OpenFiles {
-    /// Allows `max` files open at once.
-    pub fn new(max: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS))) }
-    }
-
-    /// Waits for a free file slot. The semaphore is never closed, so a slot always comes.
-    async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
-        self.permits.clone().acquire_owned().await.ok()
-    }
-
-    /// Runs `f`, which opens at most one file and closes it before returning, on the
-    /// blocking pool while holding a file slot.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, JoinError>
-    where
-        T: Send + 'static,
-        F: FnOnce() -> T + Send + 'static,
-    {
-        let permit = self.acquire().await;
-        let out = tokio::task::spawn_blocking(f).await;
-        drop(permit);
-        out
-    }
-}
+use crate::open_files::{DataFile, OpenFiles};
 
 /// `len` bytes at `offset` of the file at `path`: one chunk of a stream, not yet opened
 /// (Spark's `FileSegmentManagedBuffer`, which also opens lazily).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRegion {
     /// The file.
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     /// First byte of the region.
     pub offset: u64,
     /// Length of the region in bytes.
@@ -66,76 +38,137 @@ pub struct FileRegion {
 }
 
 impl FileRegion {
-    /// Opens the file on the blocking pool, holding one [`OpenFiles`] slot until the
-    /// returned region is sent or dropped.
+    /// Opens the file (on the blocking pool unless it is kept open), holding one
+    /// [`OpenFiles`] slot until the returned region is sent or dropped.
     ///
     /// Fails with `UnexpectedEof` if the file is shorter than `offset + len`, so that the
     /// caller can still answer with a failure message before it writes a header that
     /// promises the bytes.
     pub async fn open(&self, files: &OpenFiles) -> io::Result<OpenRegion> {
-        let permit = files.acquire().await;
-        let region = self.clone();
-        let file = tokio::task::spawn_blocking(move || region.open_checked())
-            .await
-            .map_err(io::Error::other)??;
+        let (file, permit) = match files.kept(&self.path) {
+            Some(file) => (file, None),
+            None => {
+                let permit = files.acquire().await;
+                let (files, path) = (files.clone(), self.path.clone());
+                let file = tokio::task::spawn_blocking(move || files.open_data(&path))
+                    .await
+                    .map_err(io::Error::other)??;
+                (file, permit)
+            }
+        };
+        self.check_len(&file)?;
         Ok(OpenRegion { file, offset: self.offset, len: self.len, _permit: permit })
     }
 
-    /// Opens, checks and reads the whole region in one trip to the blocking pool: for small
-    /// blocks, where the trips and a `sendfile` per block cost more than the copy, and the
-    /// body can then leave with its header in one write. Fails as [`FileRegion::open`] does.
-    pub async fn read_all(&self, files: &OpenFiles) -> io::Result<Bytes> {
-        let region = self.clone();
-        files.run(move || region.read_blocking()).await.map_err(io::Error::other)?
-    }
-
-    /// [`FileRegion::read_all`] for several regions in one trip to the blocking pool (one
-    /// file open at a time): the chunks a client pipelined, read together.
-    pub async fn read_many(regions: Vec<Self>, files: &OpenFiles) -> Vec<io::Result<Bytes>> {
-        let count = regions.len();
-        if count == 0 {
-            return Vec::new();
+    /// Appends the region's bytes to `out`: read on this thread if the file is kept open
+    /// and the bytes are in the page cache, else on the blocking pool. On error `out` is
+    /// as it was; fails as [`FileRegion::open`] does.
+    pub async fn read_to(&self, files: &OpenFiles, out: &mut Vec<u8>) -> io::Result<()> {
+        if let Some(file) = files.kept(&self.path) {
+            match self.read_into(&file, out, Wait::No) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                done => return done,
+            }
         }
-        let read = files.run(move || regions.iter().map(Self::read_blocking).collect()).await;
-        read.unwrap_or_else(|e| {
-            let e = io::Error::other(e);
-            (0..count).map(|_| Err(io::Error::new(e.kind(), e.to_string()))).collect()
-        })
+        let (region, opener) = (self.clone(), files.clone());
+        let read = files.run(move || {
+            let file = opener.open_data(&region.path)?;
+            let mut buf = Vec::new();
+            region.read_into(&file, &mut buf, Wait::Yes).map(|()| buf)
+        });
+        out.extend_from_slice(&read.await.map_err(io::Error::other)??);
+        Ok(())
     }
 
-    /// Reads the whole region (blocking).
-    fn read_blocking(&self) -> io::Result<Bytes> {
-        use std::os::unix::fs::FileExt;
-        let len = usize::try_from(self.len).map_err(io::Error::other)?;
-        let file = self.open_checked()?;
-        let mut buf = vec![0u8; len];
-        file.read_exact_at(&mut buf, self.offset)?;
+    /// The region's bytes, read as [`FileRegion::read_to`] does.
+    pub async fn read_all(&self, files: &OpenFiles) -> io::Result<Bytes> {
+        let mut buf = Vec::new();
+        self.read_to(files, &mut buf).await?;
         Ok(Bytes::from(buf))
     }
 
-    /// Opens the file and checks that it holds the region (blocking).
-    fn open_checked(&self) -> io::Result<File> {
-        let file = File::open(&self.path)?;
-        let file_len = file.metadata()?.len();
-        if self.offset.checked_add(self.len).is_none_or(|end| end > file_len) {
+    /// Appends the region's bytes from `file` to `out`; with [`Wait::No`], fails with
+    /// `WouldBlock` instead of waiting for the disk. On error `out` is as it was.
+    fn read_into(&self, file: &DataFile, out: &mut Vec<u8>, wait: Wait) -> io::Result<()> {
+        self.check_len(file)?;
+        let len = usize::try_from(self.len).map_err(io::Error::other)?;
+        let start = out.len();
+        out.resize(start + len, 0);
+        let read = read_exact_at(file, &mut out[start..], self.offset, wait);
+        if read.is_err() {
+            out.truncate(start);
+        }
+        read
+    }
+
+    /// Fails with `UnexpectedEof` unless `file` holds the region.
+    fn check_len(&self, file: &DataFile) -> io::Result<()> {
+        if self.offset.checked_add(self.len).is_none_or(|end| end > file.len()) {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
-                    "{} has {file_len} bytes; the block needs {} bytes at offset {}",
+                    "{} has {} bytes; the block needs {} bytes at offset {}",
                     self.path.display(),
+                    file.len(),
                     self.len,
                     self.offset
                 ),
             ));
         }
-        Ok(file)
+        Ok(())
     }
+}
+
+/// Whether a read may wait for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Yes,
+    No,
+}
+
+/// Fills `buf` from `file` at `offset` with `preadv2`; [`Wait::No`] passes `RWF_NOWAIT`,
+/// so pages not in memory fail the read with `WouldBlock` (as does a filesystem without
+/// that flag) instead of blocking.
+fn read_exact_at(file: &DataFile, buf: &mut [u8], offset: u64, wait: Wait) -> io::Result<()> {
+    let flags = match wait {
+        Wait::Yes => 0,
+        Wait::No => libc::RWF_NOWAIT,
+    };
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = &mut buf[done..];
+        let iov = libc::iovec { iov_base: rest.as_mut_ptr().cast(), iov_len: rest.len() };
+        let at = libc::off_t::try_from(offset + done as u64).map_err(io::Error::other)?;
+        // SAFETY: the iovec describes `rest`, which is valid and exclusively borrowed for
+        // the call, and the descriptor is open for as long as `file` lives.
+        let n = unsafe { libc::preadv2(file.file().as_raw_fd(), &iov, 1, at, flags) };
+        match n {
+            n if n > 0 => done += n as usize,
+            0 => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("file ended at byte {}, inside the block", offset + done as u64),
+                ));
+            }
+            _ => {
+                let err = io::Error::last_os_error();
+                match err.raw_os_error() {
+                    Some(libc::EINTR) => {}
+                    Some(libc::EOPNOTSUPP) if wait == Wait::No => {
+                        return Err(io::ErrorKind::WouldBlock.into());
+                    }
+                    _ => return Err(err),
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A [`FileRegion`] whose file is open and long enough, ready to be sent.
 #[derive(Debug)]
 pub struct OpenRegion {
-    file: File,
+    file: Arc<DataFile>,
     offset: u64,
     len: u64,
     _permit: Option<OwnedSemaphorePermit>,
@@ -168,9 +201,8 @@ impl OpenRegion {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "read past the region"));
         }
         tokio::task::spawn_blocking(move || {
-            use std::os::unix::fs::FileExt;
             let mut buf = vec![0u8; len];
-            self.file.read_exact_at(&mut buf, self.offset + pos)?;
+            read_exact_at(&self.file, &mut buf, self.offset + pos, Wait::Yes)?;
             Ok((self, buf))
         })
         .await
@@ -211,8 +243,9 @@ impl OpenRegion {
             let count = (end - offset).min(MAX_SENDFILE) as usize;
             // SAFETY: both descriptors are open for the duration of the call (owned by `self`
             // and `sock`), and `off` is a valid, exclusively borrowed off_t.
-            let n =
-                unsafe { libc::sendfile(sock.as_raw_fd(), self.file.as_raw_fd(), &mut off, count) };
+            let n = unsafe {
+                libc::sendfile(sock.as_raw_fd(), self.file.file().as_raw_fd(), &mut off, count)
+            };
             match n {
                 n if n > 0 => {
                     offset += n as u64;
@@ -306,7 +339,7 @@ mod tests {
         let files = OpenFiles::new(2);
         let (server, mut client) = pair().await;
 
-        let region = FileRegion { path, offset: 1000, len: data.len() as u64 - 3000 };
+        let region = FileRegion { path: path.into(), offset: 1000, len: data.len() as u64 - 3000 };
         let open = region.open(&files).await.expect("open");
         assert_eq!(open.len(), region.len);
         let reader = tokio::spawn(async move {
@@ -324,8 +357,10 @@ mod tests {
         let path = dir.path().join("empty");
         std::fs::write(&path, b"").expect("write");
         let (server, mut client) = pair().await;
-        let open =
-            FileRegion { path, offset: 0, len: 0 }.open(&OpenFiles::new(1)).await.expect("open");
+        let open = FileRegion { path: path.into(), offset: 0, len: 0 }
+            .open(&OpenFiles::new(1))
+            .await
+            .expect("open");
         open.send_to(&server, None).await.expect("send");
         drop(server);
         let mut rest = Vec::new();
@@ -334,27 +369,53 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn read_all_reads_exactly_the_region_or_refuses_a_short_file() {
+    async fn read_to_appends_exactly_the_region_or_leaves_the_buffer_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("shuffle_0_0_0.data");
+        let path: Arc<Path> = Arc::from(dir.path().join("shuffle_0_0_0.data"));
         let data = pattern(10_000);
         std::fs::write(&path, &data).expect("write");
-        let files = OpenFiles::new(1);
-        let region = FileRegion { path: path.clone(), offset: 123, len: 4096 };
-        assert_eq!(region.read_all(&files).await.expect("read"), data[123..123 + 4096]);
-        let empty = FileRegion { path: path.clone(), offset: 10_000, len: 0 };
-        assert!(empty.read_all(&files).await.expect("read").is_empty());
-        let short = FileRegion { path: path.clone(), offset: 9_000, len: 1_001 };
-        let err = short.read_all(&files).await.expect_err("too short");
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        // Eight slots keep two files open; one slot keeps none, so every read opens.
+        for files in [OpenFiles::new(8), OpenFiles::new(1)] {
+            let region = FileRegion { path: path.clone(), offset: 123, len: 4096 };
+            let mut out = b"header".to_vec();
+            // The first read opens the file; the second finds it kept, when it can be.
+            for _ in 0..2 {
+                out.truncate(6);
+                region.read_to(&files, &mut out).await.expect("read");
+                assert_eq!(&out[..6], b"header");
+                assert!(out[6..] == data[123..123 + 4096], "bytes differ");
+            }
+            let empty = FileRegion { path: path.clone(), offset: 10_000, len: 0 };
+            assert!(empty.read_all(&files).await.expect("read").is_empty());
+            let short = FileRegion { path: path.clone(), offset: 9_000, len: 1_001 };
+            let err = short.read_to(&files, &mut out).await.expect_err("too short");
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+            let missing =
+                FileRegion { path: Arc::from(dir.path().join("none")), offset: 0, len: 1 };
+            let err = missing.read_to(&files, &mut out).await.expect_err("missing");
+            assert_eq!(err.kind(), io::ErrorKind::NotFound);
+            assert_eq!(out.len(), 6 + 4096, "failed reads leave the buffer as it was");
+        }
+    }
 
-        let missing = FileRegion { path: dir.path().join("none"), offset: 0, len: 1 };
-        let many = vec![region.clone(), missing, short, FileRegion { offset: 0, ..region }];
-        let got = FileRegion::read_many(many, &files).await;
-        assert_eq!(got[0].as_ref().expect("first"), &data[123..123 + 4096]);
-        assert_eq!(got[1].as_ref().expect_err("missing").kind(), io::ErrorKind::NotFound);
-        assert_eq!(got[2].as_ref().expect_err("short").kind(), io::ErrorKind::UnexpectedEof);
-        assert_eq!(got[3].as_ref().expect("last"), &data[..4096]);
+    #[test]
+    fn a_kept_file_cut_short_fails_the_read_without_waiting() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path: Arc<Path> = Arc::from(dir.path().join("shrinks"));
+        std::fs::write(&path, pattern(1000)).expect("write");
+        let files = OpenFiles::new(8);
+        let file = files.open_data(&path).expect("open");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("reopen")
+            .set_len(600)
+            .expect("truncate");
+        let region = FileRegion { path, offset: 500, len: 500 };
+        let mut out = Vec::new();
+        let err = region.read_into(&file, &mut out, Wait::No).expect_err("short");
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(out.is_empty());
     }
 
     #[tokio::test]
@@ -362,12 +423,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("short");
         std::fs::write(&path, [1u8; 10]).expect("write");
-        let err = FileRegion { path: path.clone(), offset: 4, len: 7 }
+        let err = FileRegion { path: path.into(), offset: 4, len: 7 }
             .open(&OpenFiles::new(1))
             .await
             .expect_err("too short");
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
-        let missing = FileRegion { path: dir.path().join("none"), offset: 0, len: 1 };
+        let missing = FileRegion { path: dir.path().join("none").into(), offset: 0, len: 1 };
         let err = missing.open(&OpenFiles::new(1)).await.expect_err("missing");
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
     }
@@ -377,7 +438,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("shrinks");
         std::fs::write(&path, pattern(1000)).expect("write");
-        let open = FileRegion { path: path.clone(), offset: 0, len: 1000 }
+        let open = FileRegion { path: path.clone().into(), offset: 0, len: 1000 }
             .open(&OpenFiles::new(1))
             .await
             .expect("open");
@@ -401,9 +462,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("big");
         // Sparse: cheap to create, and far more than loopback buffers hold.
-        File::create(&path).expect("create").set_len(256 << 20).expect("set_len");
+        std::fs::File::create(&path).expect("create").set_len(256 << 20).expect("set_len");
         let (server, _client) = pair().await;
-        let open = FileRegion { path, offset: 0, len: 256 << 20 }
+        let open = FileRegion { path: path.into(), offset: 0, len: 256 << 20 }
             .open(&OpenFiles::new(1))
             .await
             .expect("open");
@@ -417,7 +478,7 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, b"abc").expect("write");
         let files = OpenFiles::new(1);
-        let region = FileRegion { path, offset: 0, len: 3 };
+        let region = FileRegion { path: path.into(), offset: 0, len: 3 };
         let first = region.open(&files).await.expect("open");
         let second = tokio::time::timeout(Duration::from_millis(50), region.open(&files)).await;
         assert!(second.is_err(), "second open must wait for the slot");

@@ -12,12 +12,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::file_region::OpenFiles;
+use crate::open_files::OpenFiles;
 
 /// A parsed, validated index file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShuffleIndex {
     path: PathBuf,
+    /// The data file the offsets point into, worked out once when the index is loaded.
+    data_path: Arc<Path>,
     offsets: Box<[u64]>,
 }
 
@@ -60,8 +62,8 @@ impl fmt::Display for IndexDefect {
 }
 
 impl ShuffleIndex {
-    /// Parses and validates the contents of index file `path`.
-    pub fn parse(path: PathBuf, bytes: &[u8]) -> Result<Self> {
+    /// Parses and validates the contents of index file `path`, which indexes `data_path`.
+    pub fn parse(path: PathBuf, data_path: Arc<Path>, bytes: &[u8]) -> Result<Self> {
         let corrupt = |defect| Error::CorruptIndex { path: path.clone(), defect };
         if bytes.is_empty() || bytes.len() % 8 != 0 {
             return Err(corrupt(IndexDefect::Length(bytes.len() as u64)));
@@ -84,12 +86,17 @@ impl ShuffleIndex {
             previous = value;
             offsets.push(value as u64);
         }
-        Ok(Self { path, offsets: offsets.into_boxed_slice() })
+        Ok(Self { path, data_path, offsets: offsets.into_boxed_slice() })
     }
 
     /// The index file this came from.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The data file it indexes.
+    pub fn data_path(&self) -> &Arc<Path> {
+        &self.data_path
     }
 
     /// Number of reduce partitions the index describes.
@@ -184,11 +191,16 @@ impl IndexCache {
         Self { inner: Arc::new(Mutex::new(lru)), files }
     }
 
-    /// The parsed index file at `path`, read on the blocking pool if not cached.
+    /// The parsed index file at `path`, read on the blocking pool if not cached; on a load,
+    /// `data_path` names the data file it indexes.
     ///
     /// Two concurrent misses on one path may both read the file; the second insert wins.
     /// That costs a read, never correctness, and keeps the lock out of the I/O.
-    pub async fn get(&self, path: &Path) -> Result<Arc<ShuffleIndex>> {
+    pub async fn get(
+        &self,
+        path: &Path,
+        data_path: impl FnOnce() -> Result<PathBuf>,
+    ) -> Result<Arc<ShuffleIndex>> {
         if let Some(index) = self.lock().get(path) {
             return Ok(index);
         }
@@ -198,7 +210,8 @@ impl IndexCache {
             .run(move || std::fs::read(&owned))
             .await?
             .map_err(|source| Error::IndexRead { path: path.to_owned(), source })?;
-        let index = Arc::new(ShuffleIndex::parse(path.to_owned(), &bytes)?);
+        let index = ShuffleIndex::parse(path.to_owned(), Arc::from(data_path()?), &bytes)?;
+        let index = Arc::new(index);
         self.lock().insert(index.clone());
         Ok(index)
     }
@@ -229,7 +242,16 @@ mod tests {
     }
 
     fn index(offsets: &[i64]) -> Result<ShuffleIndex> {
-        ShuffleIndex::parse(PathBuf::from("x.index"), &bytes_of(offsets))
+        ShuffleIndex::parse(PathBuf::from("x.index"), data(), &bytes_of(offsets))
+    }
+
+    fn data() -> Arc<Path> {
+        Arc::from(Path::new("x.data"))
+    }
+
+    fn data_of(index: &Path) -> impl FnOnce() -> Result<PathBuf> {
+        let data = index.with_extension("data");
+        move || Ok(data)
     }
 
     fn defect(offsets: &[i64]) -> Option<IndexDefect> {
@@ -262,7 +284,7 @@ mod tests {
             defect(&[0, 10, 5]),
             Some(IndexDefect::Decreasing { entry: 2, value: 5, previous: 10 })
         );
-        let odd = ShuffleIndex::parse(PathBuf::from("x"), &[0; 12]);
+        let odd = ShuffleIndex::parse(PathBuf::from("x"), data(), &[0; 12]);
         assert!(matches!(odd, Err(Error::CorruptIndex { defect: IndexDefect::Length(12), .. })));
         // A single zero offset is a valid index of zero partitions.
         assert_eq!(index(&[0]).expect("valid").partitions(), 0);
@@ -280,21 +302,27 @@ mod tests {
             .collect();
         // Room for two 24-byte files.
         let cache = IndexCache::new(50, OpenFiles::new(4));
-        cache.get(&paths[0]).await.expect("load 0");
-        cache.get(&paths[1]).await.expect("load 1");
-        cache.get(&paths[0]).await.expect("hit 0");
-        cache.get(&paths[2]).await.expect("load 2, evicting 1");
+        cache.get(&paths[0], data_of(&paths[0])).await.expect("load 0");
+        cache.get(&paths[1], data_of(&paths[1])).await.expect("load 1");
+        cache.get(&paths[0], data_of(&paths[0])).await.expect("hit 0");
+        cache.get(&paths[2], data_of(&paths[2])).await.expect("load 2, evicting 1");
         assert_eq!(cache.weight(), 48);
 
         // Prove what is cached by deleting the files: cached entries still answer.
         for p in &paths {
             std::fs::remove_file(p).expect("remove");
         }
-        assert!(cache.get(&paths[0]).await.is_ok());
-        assert!(cache.get(&paths[2]).await.is_ok());
-        assert!(matches!(cache.get(&paths[1]).await, Err(Error::IndexRead { .. })));
+        assert!(cache.get(&paths[0], data_of(&paths[0])).await.is_ok());
+        assert!(cache.get(&paths[2], data_of(&paths[2])).await.is_ok());
+        assert!(matches!(
+            cache.get(&paths[1], data_of(&paths[1])).await,
+            Err(Error::IndexRead { .. })
+        ));
         cache.invalidate(&paths[0]);
-        assert!(matches!(cache.get(&paths[0]).await, Err(Error::IndexRead { .. })));
+        assert!(matches!(
+            cache.get(&paths[0], data_of(&paths[0])).await,
+            Err(Error::IndexRead { .. })
+        ));
         assert_eq!(cache.weight(), 24);
     }
 
@@ -304,7 +332,10 @@ mod tests {
         let p = dir.path().join("a.index");
         std::fs::write(&p, bytes_of(&[0, 7])).expect("write");
         let cache = IndexCache::new(0, OpenFiles::new(1));
-        assert_eq!(cache.get(&p).await.expect("load").range(0, 1).expect("range"), (0, 7));
+        assert_eq!(
+            cache.get(&p, data_of(&p)).await.expect("load").range(0, 1).expect("range"),
+            (0, 7)
+        );
         assert_eq!(cache.weight(), 0);
     }
 }

@@ -20,6 +20,7 @@ pub mod file_region;
 pub mod handler;
 pub mod index;
 pub mod metrics;
+pub mod open_files;
 pub mod registry;
 pub mod resolver;
 pub mod server;

@@ -6,6 +6,7 @@
 //! them, so the path computation must match `DiskBlockManager` bit for bit. All file access
 //! runs on the blocking pool within the daemon's open-file bound.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -16,8 +17,9 @@ use shuffle_protocol::shuffle::{Cause, ExecutorShuffleInfo};
 use tracing::{debug, warn};
 
 use crate::error::{Error, Result};
-use crate::file_region::{FileRegion, OpenFiles};
+use crate::file_region::FileRegion;
 use crate::index::IndexCache;
+use crate::open_files::OpenFiles;
 use crate::registry::Registry;
 
 /// Where Spark puts file `file_name` of an executor: `localDirs[h % n]/%02x/file_name` with
@@ -35,21 +37,29 @@ pub fn file_path(info: &ExecutorShuffleInfo, file_name: &str) -> Result<PathBuf>
     let sub = (h / n)
         .checked_rem(info.sub_dirs_per_local_dir)
         .ok_or(Error::InvalidExecutorInfo { reason: "subDirsPerLocalDir is 0" })?;
-    Ok(PathBuf::from(java_normalize(&format!("{dir}/{sub:02x}/{file_name}"))))
+    // One allocation and no intermediate strings: this runs for every block served.
+    let mut path = String::with_capacity(dir.len() + file_name.len() + 8);
+    java_normalize_into(&mut path, dir);
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    // Writing to a String cannot fail.
+    let _ = write!(path, "{sub:02x}/");
+    java_normalize_into(&mut path, file_name);
+    if path.len() > 1 && path.ends_with('/') {
+        path.pop();
+    }
+    Ok(PathBuf::from(path))
 }
 
-/// Java's `UnixFileSystem.normalize`: collapses runs of `/` and drops a trailing `/`.
-fn java_normalize(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        if !(c == '/' && out.ends_with('/')) {
-            out.push(c);
+/// Appends `part` to `path` as Java's `UnixFileSystem.normalize` would have it: no runs of
+/// `/`. (Normalize also drops a trailing `/`, which the caller does at the end.)
+fn java_normalize_into(path: &mut String, part: &str) {
+    for c in part.chars() {
+        if !(c == '/' && path.ends_with('/')) {
+            path.push(c);
         }
     }
-    if out.len() > 1 && out.ends_with('/') {
-        out.pop();
-    }
-    out
 }
 
 fn shuffle_file(shuffle_id: i32, map_id: i64, suffix: &str) -> String {
@@ -77,9 +87,12 @@ impl BlockResolver {
         &self.registry
     }
 
-    /// Forgets the cached parse of index file `path`, whose file was deleted.
-    pub fn invalidate_index(&self, path: &Path) {
+    /// Forgets what is cached of the shuffle file at `path`, which was deleted: its parse
+    /// if it is an index, its kept descriptor if it is a data file. Blocking: closing the
+    /// last descriptor of a deleted file frees its blocks.
+    pub fn forget_deleted(&self, path: &Path) {
         self.indexes.invalidate(path);
+        self.files.forget(path);
     }
 
     /// The open-file bound, for opening the regions this returns.
@@ -107,7 +120,7 @@ impl BlockResolver {
                     tokio::task::spawn_blocking(move || std::fs::metadata(stat_path)).await?;
                 match meta {
                     Ok(meta) if meta.is_file() => {
-                        Ok(FileRegion { path, offset: 0, len: meta.len() })
+                        Ok(FileRegion { path: path.into(), offset: 0, len: meta.len() })
                     }
                     Ok(_) => Err(Error::BlockNotFound { path }),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -129,9 +142,10 @@ impl BlockResolver {
         end: i32,
     ) -> Result<FileRegion> {
         let index_path = file_path(info, &shuffle_file(shuffle_id, map_id, "index"))?;
-        let (offset, len) = self.indexes.get(&index_path).await?.range(start, end)?;
-        let path = file_path(info, &shuffle_file(shuffle_id, map_id, "data"))?;
-        Ok(FileRegion { path, offset, len })
+        let data_path = || file_path(info, &shuffle_file(shuffle_id, map_id, "data"));
+        let index = self.indexes.get(&index_path, data_path).await?;
+        let (offset, len) = index.range(start, end)?;
+        Ok(FileRegion { path: index.data_path().clone(), offset, len })
     }
 
     /// Why block (`shuffle_id`, `map_id`, `reduce_id`) arrived corrupt, judged from the
@@ -205,23 +219,24 @@ impl BlockResolver {
             }
             paths.push(file_path(&info, id)?);
         }
-        let removed: Vec<PathBuf> = tokio::task::spawn_blocking(move || {
+        let resolver = self.clone();
+        let removed = tokio::task::spawn_blocking(move || {
             paths
                 .into_iter()
                 .filter(|path| match std::fs::remove_file(path) {
-                    Ok(()) => true,
+                    Ok(()) => {
+                        resolver.forget_deleted(path);
+                        true
+                    }
                     Err(e) => {
                         warn!(path = %path.display(), error = %e, "failed to delete block");
                         false
                     }
                 })
-                .collect()
+                .count()
         })
         .await?;
-        for path in removed.iter().filter(|p| p.extension().is_some_and(|e| e == "index")) {
-            self.indexes.invalidate(path);
-        }
-        Ok(i32::try_from(removed.len()).unwrap_or(i32::MAX))
+        Ok(i32::try_from(removed).unwrap_or(i32::MAX))
     }
 }
 
@@ -285,8 +300,10 @@ mod tests {
         // %02x is a minimum width: 99162322 % 1000 = 322 = 0x142.
         let info = info_in(&[Path::new("/d")], 1000);
         assert_eq!(file_path(&info, "hello").expect("path"), PathBuf::from("/d/142/hello"));
-        assert_eq!(java_normalize("//"), "/");
-        assert_eq!(java_normalize("a//b/"), "a/b");
+        let info = info_in(&[Path::new("/")], 64);
+        assert_eq!(file_path(&info, "hello").expect("path"), PathBuf::from("/12/hello"));
+        let info = info_in(&[Path::new("rel//")], 64);
+        assert_eq!(file_path(&info, "a//b/").expect("path"), PathBuf::from("rel/0e/a/b"));
     }
 
     #[test]
@@ -302,7 +319,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("d");
         std::fs::write(&path, b"xxWikipedia123456789").expect("write");
-        let region = |offset, len| FileRegion { path: path.clone(), offset, len };
+        let region = |offset, len| FileRegion { path: path.as_path().into(), offset, len };
         assert_eq!(
             checksum_of(ChecksumAlgorithm::Adler32, &region(2, 9)).expect("adler"),
             0x11E6_0398

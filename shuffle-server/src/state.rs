@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::drivers::{Activity, Drivers};
 use crate::error::Result;
-use crate::file_region::OpenFiles;
+use crate::open_files::OpenFiles;
 use crate::registry::{Registry, DB_FILE};
 use crate::resolver::BlockResolver;
 use crate::stream::StreamManager;

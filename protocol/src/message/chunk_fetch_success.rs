@@ -26,9 +26,15 @@ impl ChunkFetchSuccess {
     /// right after it (with `sendfile`, say) without holding it in memory.
     pub fn header_for(stream_chunk_id: StreamChunkId, body_len: u64) -> Bytes {
         let mut buf = BytesMut::with_capacity(FRAME_PREFIX_LEN + STREAM_CHUNK_ID_LEN);
-        put_frame_header(&mut buf, Self::TYPE.into(), STREAM_CHUNK_ID_LEN, body_len);
-        put_stream_chunk_id(&mut buf, stream_chunk_id);
+        Self::put_header_for(&mut buf, stream_chunk_id, body_len);
         buf.freeze()
+    }
+
+    /// [`ChunkFetchSuccess::header_for`] appended to `buf`, for a body the caller appends
+    /// right after it.
+    pub fn put_header_for(buf: &mut impl BufMut, stream_chunk_id: StreamChunkId, body_len: u64) {
+        put_frame_header(buf, Self::TYPE.into(), STREAM_CHUNK_ID_LEN, body_len);
+        put_stream_chunk_id(buf, stream_chunk_id);
     }
 }
 
@@ -73,6 +79,9 @@ mod tests {
     fn header_for_an_unread_body_counts_the_body() {
         let msg = ChunkFetchSuccess { stream_chunk_id: ID, body: Bytes::from_static(b"abc") };
         assert_eq!(ChunkFetchSuccess::header_for(ID, 3), msg.frame_header());
+        let mut appended = b"before".to_vec();
+        ChunkFetchSuccess::put_header_for(&mut appended, ID, 3);
+        assert_eq!(appended[6..], msg.frame_header()[..]);
         let mut wire = ChunkFetchSuccess::header_for(ID, 3).to_vec();
         wire.extend_from_slice(b"abc");
         assert_eq!(wire, fixture("chunk_fetch_success"));

@@ -1,0 +1,257 @@
+//! The bound on open shuffle files, and the data files kept open between fetches.
+//!
+//! Every file operation runs on tokio's blocking pool while it holds one of
+//! `spark.shuffle.service.rs.maxOpenFiles` slots. Data files are also kept open between
+//! fetches, up to a quarter of the slots, each holding its slot, least recently used closed
+//! first: a wave of reducers reads the same map outputs again and again, and opening,
+//! stat-ing and closing a file per 4 KiB block cost more than reading the block.
+//!
+//! Spark commits a map output by renaming its files into place and never rewrites them, so a
+//! kept descriptor and the length taken at open stay right until the file is deleted. The
+//! daemon's own deletes (application cleanup, RemoveBlocks) forget the file at once; files
+//! an executor deletes behind our back are closed by [`OpenFiles::close_deleted`], which the
+//! cleaner calls every pass, so their disk space is held for at most one cleaner interval.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinError;
+
+/// Bounds the shuffle files open at once (`spark.shuffle.service.rs.maxOpenFiles`), runs
+/// file work on the blocking pool, and keeps data files open between fetches. Cheap to
+/// clone.
+#[derive(Debug, Clone)]
+pub struct OpenFiles {
+    permits: Arc<Semaphore>,
+    kept: Arc<Mutex<Kept>>,
+}
+
+/// An open data file, with its length when it was opened.
+#[derive(Debug)]
+pub struct DataFile {
+    file: File,
+    len: u64,
+    /// The slot a kept file holds for as long as it is open.
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+impl DataFile {
+    /// The open file.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Its length in bytes when it was opened.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether it was empty when opened.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The kept data files by path, least recently used first out.
+#[derive(Debug)]
+struct Kept {
+    capacity: usize,
+    tick: u64,
+    entries: HashMap<Arc<Path>, (Arc<DataFile>, u64)>,
+    by_use: BTreeMap<u64, Arc<Path>>,
+}
+
+impl Kept {
+    fn get(&mut self, path: &Path) -> Option<Arc<DataFile>> {
+        let (file, used) = self.entries.get_mut(path)?;
+        self.tick += 1;
+        if let Some(key) = self.by_use.remove(&*used) {
+            self.by_use.insert(self.tick, key);
+        }
+        *used = self.tick;
+        Some(file.clone())
+    }
+
+    /// Keeps `file` under `path`; returns what it pushed out, to be closed off the lock.
+    fn insert(&mut self, path: Arc<Path>, file: Arc<DataFile>) -> Vec<Arc<DataFile>> {
+        let mut out: Vec<_> = self.remove(&path).into_iter().collect();
+        while self.entries.len() >= self.capacity {
+            let Some((_, oldest)) = self.by_use.pop_first() else { break };
+            out.extend(self.entries.remove(&oldest).map(|(file, _)| file));
+        }
+        self.tick += 1;
+        self.by_use.insert(self.tick, path.clone());
+        self.entries.insert(path, (file, self.tick));
+        out
+    }
+
+    fn remove(&mut self, path: &Path) -> Option<Arc<DataFile>> {
+        let (file, used) = self.entries.remove(path)?;
+        self.by_use.remove(&used);
+        Some(file)
+    }
+}
+
+impl OpenFiles {
+    /// Allows `max` files open at once, up to a quarter of them kept open between fetches.
+    pub fn new(max: usize) -> Self {
+        let max = max.min(Semaphore::MAX_PERMITS);
+        let kept =
+            Kept { capacity: max / 4, tick: 0, entries: HashMap::new(), by_use: BTreeMap::new() };
+        Self { permits: Arc::new(Semaphore::new(max)), kept: Arc::new(Mutex::new(kept)) }
+    }
+
+    /// Waits for a free file slot. The semaphore is never closed, so a slot always comes.
+    pub(crate) async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
+        self.permits.clone().acquire_owned().await.ok()
+    }
+
+    /// Runs `f`, which opens at most one file (besides kept ones) and closes it before
+    /// returning, on the blocking pool while holding a file slot.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, JoinError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let permit = self.acquire().await;
+        let out = tokio::task::spawn_blocking(f).await;
+        drop(permit);
+        out
+    }
+
+    /// The data file at `path` if it is kept open; no I/O, so safe on a runtime worker.
+    pub fn kept(&self, path: &Path) -> Option<Arc<DataFile>> {
+        self.lock().get(path)
+    }
+
+    /// The data file at `path`: the kept one, or opened now and kept if a slot is free
+    /// (blocking; call it on the blocking pool).
+    pub fn open_data(&self, path: &Arc<Path>) -> io::Result<Arc<DataFile>> {
+        if let Some(file) = self.kept(path) {
+            return Ok(file);
+        }
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        let capacity = self.lock().capacity;
+        let slot = if capacity > 0 { self.permits.clone().try_acquire_owned().ok() } else { None };
+        let Some(slot) = slot else {
+            return Ok(Arc::new(DataFile { file, len, _slot: None }));
+        };
+        let file = Arc::new(DataFile { file, len, _slot: Some(slot) });
+        let pushed_out = self.lock().insert(path.clone(), file.clone());
+        drop(pushed_out);
+        Ok(file)
+    }
+
+    /// Stops keeping `path` open (its file was deleted). Closing the last descriptor of a
+    /// deleted file frees its blocks, which can take a while: call it on the blocking pool.
+    pub fn forget(&self, path: &Path) {
+        let forgotten = self.lock().remove(path);
+        drop(forgotten);
+    }
+
+    /// Closes the kept files that were deleted since they were opened (blocking).
+    pub fn close_deleted(&self) {
+        let kept: Vec<(Arc<Path>, Arc<DataFile>)> = {
+            let kept = self.lock();
+            kept.entries.iter().map(|(path, (file, _))| (path.clone(), file.clone())).collect()
+        };
+        for (path, file) in kept {
+            let deleted = file.file.metadata().is_ok_and(|meta| meta.nlink() == 0);
+            if deleted {
+                let mut kept = self.lock();
+                if kept.entries.get(&path).is_some_and(|(now, _)| Arc::ptr_eq(now, &file)) {
+                    let forgotten = kept.remove(&path);
+                    drop(kept);
+                    drop(forgotten);
+                }
+            }
+        }
+    }
+
+    /// How many data files are kept open.
+    pub fn kept_count(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Kept> {
+        // No critical section can panic half-way, so a poisoned lock still holds a
+        // consistent map.
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn data_files(dir: &Path, count: usize) -> Vec<Arc<Path>> {
+        (0..count)
+            .map(|i| {
+                let path = dir.join(format!("shuffle_0_{i}_0.data"));
+                std::fs::write(&path, vec![i as u8; i + 1]).expect("write");
+                Arc::from(path)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keeps_a_quarter_of_the_slots_least_recent_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = data_files(dir.path(), 3);
+        let files = OpenFiles::new(8);
+        assert_eq!(files.open_data(&paths[0]).expect("open").len(), 1);
+        files.open_data(&paths[1]).expect("open");
+        assert!(files.kept(&paths[0]).is_some(), "a use makes 0 the most recent");
+        files.open_data(&paths[2]).expect("open");
+        assert_eq!(files.kept_count(), 2);
+        assert!(files.kept(&paths[1]).is_none(), "1 was least recently used");
+        assert_eq!(files.kept(&paths[2]).expect("kept").len(), 3);
+        // Each kept file holds its slot.
+        assert_eq!(files.permits.available_permits(), 6);
+        files.forget(&paths[2]);
+        assert!(files.kept(&paths[2]).is_none());
+        assert_eq!(files.permits.available_permits(), 7);
+    }
+
+    #[test]
+    fn keeps_nothing_without_a_free_slot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = data_files(dir.path(), 1);
+        let none = OpenFiles::new(3);
+        assert_eq!(none.open_data(&paths[0]).expect("open").len(), 1);
+        assert_eq!(none.kept_count(), 0, "a quarter of 3 is 0");
+        let files = OpenFiles::new(4);
+        let held = files.permits.clone().try_acquire_many_owned(4).expect("all slots");
+        files.open_data(&paths[0]).expect("open");
+        assert_eq!(files.kept_count(), 0);
+        drop(held);
+        files.open_data(&paths[0]).expect("open");
+        assert_eq!(files.kept_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn deleted_files_are_closed_by_the_sweep() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = data_files(dir.path(), 2);
+        let files = OpenFiles::new(8);
+        for path in &paths {
+            files.open_data(path).expect("open");
+        }
+        std::fs::remove_file(&paths[0]).expect("remove");
+        let sweeper = files.clone();
+        tokio::time::timeout(Duration::from_secs(10), files.run(move || sweeper.close_deleted()))
+            .await
+            .expect("in time")
+            .expect("join");
+        assert!(files.kept(&paths[0]).is_none());
+        assert!(files.kept(&paths[1]).is_some());
+        assert!(files.open_data(&paths[0]).is_err(), "gone from disk and from the cache");
+    }
+}
