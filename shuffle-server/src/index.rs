@@ -6,12 +6,12 @@
 //! Spark trusts these files blindly; we validate them once at load so that a damaged file
 //! fails its fetches with a clear reason instead of serving garbage ranges.
 
-use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
+use crate::lru::Lru;
 use crate::open_files::OpenFiles;
 
 /// A parsed, validated index file.
@@ -132,63 +132,14 @@ impl ShuffleIndex {
 /// first (Spark's `spark.shuffle.service.index.cache.size`). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct IndexCache {
-    inner: Arc<Mutex<Lru>>,
+    inner: Arc<Mutex<Lru<Arc<ShuffleIndex>>>>,
     files: OpenFiles,
-}
-
-#[derive(Debug)]
-struct Lru {
-    capacity: u64,
-    weight: u64,
-    tick: u64,
-    entries: HashMap<PathBuf, (Arc<ShuffleIndex>, u64)>,
-    by_use: BTreeMap<u64, PathBuf>,
-}
-
-impl Lru {
-    fn get(&mut self, path: &Path) -> Option<Arc<ShuffleIndex>> {
-        self.tick += 1;
-        let (index, used) = self.entries.get_mut(path)?;
-        if let Some(key) = self.by_use.remove(&*used) {
-            self.by_use.insert(self.tick, key);
-        }
-        *used = self.tick;
-        Some(index.clone())
-    }
-
-    fn insert(&mut self, index: Arc<ShuffleIndex>) {
-        let weight = index.weight();
-        // An entry larger than the whole cache would only evict everything else.
-        if weight > self.capacity {
-            return;
-        }
-        self.remove(index.path());
-        while self.weight + weight > self.capacity {
-            let Some((_, oldest)) = self.by_use.pop_first() else { break };
-            if let Some((old, _)) = self.entries.remove(&oldest) {
-                self.weight -= old.weight();
-            }
-        }
-        self.tick += 1;
-        self.weight += weight;
-        self.by_use.insert(self.tick, index.path().to_owned());
-        self.entries.insert(index.path().to_owned(), (index, self.tick));
-    }
-
-    fn remove(&mut self, path: &Path) {
-        if let Some((old, used)) = self.entries.remove(path) {
-            self.by_use.remove(&used);
-            self.weight -= old.weight();
-        }
-    }
 }
 
 impl IndexCache {
     /// A cache holding at most `capacity` bytes of index files, reading through `files`.
     pub fn new(capacity: u64, files: OpenFiles) -> Self {
-        let lru =
-            Lru { capacity, weight: 0, tick: 0, entries: HashMap::new(), by_use: BTreeMap::new() };
-        Self { inner: Arc::new(Mutex::new(lru)), files }
+        Self { inner: Arc::new(Mutex::new(Lru::new(capacity))), files }
     }
 
     /// The parsed index file at `path`, read on the blocking pool if not cached; on a load,
@@ -212,7 +163,8 @@ impl IndexCache {
             .map_err(|source| Error::IndexRead { path: path.to_owned(), source })?;
         let index = ShuffleIndex::parse(path.to_owned(), Arc::from(data_path()?), &bytes)?;
         let index = Arc::new(index);
-        self.lock().insert(index.clone());
+        let replaced = self.lock().insert(path, index.clone(), index.weight());
+        drop(replaced);
         Ok(index)
     }
 
@@ -223,10 +175,10 @@ impl IndexCache {
 
     /// Total bytes of the cached index files.
     pub fn weight(&self) -> u64 {
-        self.lock().weight
+        self.lock().weight()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Lru> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Lru<Arc<ShuffleIndex>>> {
         // The critical sections cannot panic half-way, so a poisoned lock still holds a
         // consistent map.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -19,6 +19,7 @@ pub mod error;
 pub mod file_region;
 pub mod handler;
 pub mod index;
+mod lru;
 pub mod metrics;
 pub mod open_files;
 pub mod registry;

@@ -12,15 +12,16 @@
 //! an executor deletes behind our back are closed by [`OpenFiles::close_deleted`], which the
 //! cleaner calls every pass, so their disk space is held for at most one cleaner interval.
 
-use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinError;
+
+use crate::lru::Lru;
 
 /// Bounds the shuffle files open at once (`spark.shuffle.service.rs.maxOpenFiles`), runs
 /// file work on the blocking pool, and keeps data files open between fetches. Cheap to
@@ -28,7 +29,7 @@ use tokio::task::JoinError;
 #[derive(Debug, Clone)]
 pub struct OpenFiles {
     permits: Arc<Semaphore>,
-    kept: Arc<Mutex<Kept>>,
+    kept: Arc<Mutex<Lru<Arc<DataFile>>>>,
 }
 
 /// An open data file, with its length when it was opened.
@@ -57,52 +58,11 @@ impl DataFile {
     }
 }
 
-/// The kept data files by path, least recently used first out.
-#[derive(Debug)]
-struct Kept {
-    capacity: usize,
-    tick: u64,
-    entries: HashMap<Arc<Path>, (Arc<DataFile>, u64)>,
-    by_use: BTreeMap<u64, Arc<Path>>,
-}
-
-impl Kept {
-    fn get(&mut self, path: &Path) -> Option<Arc<DataFile>> {
-        let (file, used) = self.entries.get_mut(path)?;
-        self.tick += 1;
-        if let Some(key) = self.by_use.remove(&*used) {
-            self.by_use.insert(self.tick, key);
-        }
-        *used = self.tick;
-        Some(file.clone())
-    }
-
-    /// Keeps `file` under `path`; returns what it pushed out, to be closed off the lock.
-    fn insert(&mut self, path: Arc<Path>, file: Arc<DataFile>) -> Vec<Arc<DataFile>> {
-        let mut out: Vec<_> = self.remove(&path).into_iter().collect();
-        while self.entries.len() >= self.capacity {
-            let Some((_, oldest)) = self.by_use.pop_first() else { break };
-            out.extend(self.entries.remove(&oldest).map(|(file, _)| file));
-        }
-        self.tick += 1;
-        self.by_use.insert(self.tick, path.clone());
-        self.entries.insert(path, (file, self.tick));
-        out
-    }
-
-    fn remove(&mut self, path: &Path) -> Option<Arc<DataFile>> {
-        let (file, used) = self.entries.remove(path)?;
-        self.by_use.remove(&used);
-        Some(file)
-    }
-}
-
 impl OpenFiles {
     /// Allows `max` files open at once, up to a quarter of them kept open between fetches.
     pub fn new(max: usize) -> Self {
         let max = max.min(Semaphore::MAX_PERMITS);
-        let kept =
-            Kept { capacity: max / 4, tick: 0, entries: HashMap::new(), by_use: BTreeMap::new() };
+        let kept = Lru::new((max / 4) as u64);
         Self { permits: Arc::new(Semaphore::new(max)), kept: Arc::new(Mutex::new(kept)) }
     }
 
@@ -131,19 +91,19 @@ impl OpenFiles {
 
     /// The data file at `path`: the kept one, or opened now and kept if a slot is free
     /// (blocking; call it on the blocking pool).
-    pub fn open_data(&self, path: &Arc<Path>) -> io::Result<Arc<DataFile>> {
+    pub fn open_data(&self, path: &Path) -> io::Result<Arc<DataFile>> {
         if let Some(file) = self.kept(path) {
             return Ok(file);
         }
         let file = File::open(path)?;
         let len = file.metadata()?.len();
-        let capacity = self.lock().capacity;
+        let capacity = self.lock().capacity();
         let slot = if capacity > 0 { self.permits.clone().try_acquire_owned().ok() } else { None };
         let Some(slot) = slot else {
             return Ok(Arc::new(DataFile { file, len, _slot: None }));
         };
         let file = Arc::new(DataFile { file, len, _slot: Some(slot) });
-        let pushed_out = self.lock().insert(path.clone(), file.clone());
+        let pushed_out = self.lock().insert(path, file.clone(), 1);
         drop(pushed_out);
         Ok(file)
     }
@@ -157,15 +117,13 @@ impl OpenFiles {
 
     /// Closes the kept files that were deleted since they were opened (blocking).
     pub fn close_deleted(&self) {
-        let kept: Vec<(Arc<Path>, Arc<DataFile>)> = {
-            let kept = self.lock();
-            kept.entries.iter().map(|(path, (file, _))| (path.clone(), file.clone())).collect()
-        };
+        let kept: Vec<(PathBuf, Arc<DataFile>)> =
+            self.lock().iter().map(|(path, file)| (path.to_owned(), file.clone())).collect();
         for (path, file) in kept {
-            let deleted = file.file.metadata().is_ok_and(|meta| meta.nlink() == 0);
-            if deleted {
+            if file.file.metadata().is_ok_and(|meta| meta.nlink() == 0) {
                 let mut kept = self.lock();
-                if kept.entries.get(&path).is_some_and(|(now, _)| Arc::ptr_eq(now, &file)) {
+                // Only if it was not reopened (a new file at the same path) meanwhile.
+                if kept.get(&path).is_some_and(|now| Arc::ptr_eq(&now, &file)) {
                     let forgotten = kept.remove(&path);
                     drop(kept);
                     drop(forgotten);
@@ -176,10 +134,10 @@ impl OpenFiles {
 
     /// How many data files are kept open.
     pub fn kept_count(&self) -> usize {
-        self.lock().entries.len()
+        self.lock().len()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Kept> {
+    fn lock(&self) -> MutexGuard<'_, Lru<Arc<DataFile>>> {
         // No critical section can panic half-way, so a poisoned lock still holds a
         // consistent map.
         self.kept.lock().unwrap_or_else(PoisonError::into_inner)

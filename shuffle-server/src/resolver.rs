@@ -55,6 +55,11 @@ pub fn file_path(info: &ExecutorShuffleInfo, file_name: &str) -> Result<PathBuf>
 /// Appends `part` to `path` as Java's `UnixFileSystem.normalize` would have it: no runs of
 /// `/`. (Normalize also drops a trailing `/`, which the caller does at the end.)
 fn java_normalize_into(path: &mut String, part: &str) {
+    let doubled = part.contains("//") || (part.starts_with('/') && path.ends_with('/'));
+    if !doubled {
+        path.push_str(part);
+        return;
+    }
     for c in part.chars() {
         if !(c == '/' && path.ends_with('/')) {
             path.push(c);
