@@ -370,8 +370,13 @@ mod tests {
         reg.register(AppExecId::new("B", "1"), info(&[&b1])).await;
         reg.register(AppExecId::new("B", "2"), info(&[&inner])).await;
 
+        let data = a1.join("0c").join("shuffle_0_1_0.data");
+        state.resolver().files().open_data(&data).expect("kept open");
+        assert_eq!(state.resolver().files().kept_count(), 1);
+
         let cleaned = remove_app(&state, "A").await;
         assert_eq!(cleaned.apps, vec!["A".to_owned()]);
+        assert_eq!(state.resolver().files().kept_count(), 0, "deleted files are closed");
         assert!(!a1.exists() && fs::symlink_metadata(&a2).is_err(), "A's dirs are gone");
         // data + index + two links inside a1 + the a2 link itself.
         assert_eq!((cleaned.files, cleaned.bytes), (5, 116));

@@ -157,8 +157,9 @@ pub struct Config {
     /// (`spark.shuffle.service.rs.maxFrameLength`, size, default `16m`).
     pub max_frame_len: u64,
     /// Shuffle files (data, index, checksum) open at once; more wait
-    /// (`spark.shuffle.service.rs.maxOpenFiles`, default 1024). Every open file is used
-    /// from a blocking-pool thread, so the runtime's blocking pool should be larger.
+    /// (`spark.shuffle.service.rs.maxOpenFiles`, default 1024). A quarter of them may be
+    /// data files kept open between fetches. Files are opened from blocking-pool threads,
+    /// so the runtime's blocking pool should be larger.
     pub max_open_files: usize,
     /// Period of the Mesos cleaner that expires applications whose driver stopped sending
     /// heartbeats (`spark.shuffle.cleaner.interval`, default 30s; a bare number is seconds).
@@ -824,7 +825,7 @@ fn unescape(s: &str) -> Result<String, &'static str> {
         spark.shuffle.service.rs.stateDir, spark.shuffle.service.rs.metricsPort (-1 = off),\n  \
         spark.shuffle.service.rs.maxConnections (4096), \
         spark.shuffle.service.rs.maxFrameLength (16m),\n  \
-        spark.shuffle.service.rs.maxOpenFiles (1024),\n  \
+        spark.shuffle.service.rs.maxOpenFiles (1024; a quarter kept open between fetches),\n  \
         spark.shuffle.service.rs.appIdleTimeout (unset = off; cleans apps without a Mesos \
         driver after no requests for this long),\n  \
         spark.shuffle.service.rs.tls.enabled (false; TLS clients on the shuffle port), \

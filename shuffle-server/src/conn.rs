@@ -6,8 +6,9 @@
 //! chunks in order for free; concurrency comes from the many connections Spark opens.
 //! Requests the client pipelines wait in the socket buffer meanwhile. Their replies are
 //! queued and written together once no further request is buffered: a small block (up to
-//! [`SMALL_BODY`]) is read whole and leaves in the same write as its header and its
-//! neighbours' replies, a larger one goes by `sendfile` right after everything queued.
+//! [`SMALL_BODY`]) is read straight into the output behind its header and leaves in one
+//! write with its neighbours' replies, a larger one goes by `sendfile` right after
+//! everything queued.
 //!
 //! With `spark.authenticate` on, a connection first has to pass its [`Gate`]: until the
 //! handshake completes only handshake RPCs are answered and every other request is refused;
@@ -45,7 +46,7 @@ use crate::stream::{Chunk, ConnId};
 use crate::tls::TLS_HANDSHAKE_RECORD;
 
 /// Serves `socket` until the peer closes it, it fails, it idles out or `shutdown` fires;
-/// then frees the streams it opened.
+/// the streams it opened are freed before the socket closes.
 pub async fn serve(
     socket: TcpStream,
     peer: SocketAddr,
@@ -67,7 +68,6 @@ pub async fn serve(
             info!(conn = id, %peer, error = %e, "closing connection");
         }
     }
-    state.streams().connection_closed(id);
     gauge!(metrics::NUM_ACTIVE_CONNECTIONS).decrement(1.0);
     gauge!(metrics::NUM_REGISTERED_CONNECTIONS).decrement(1.0);
 }
@@ -143,6 +143,14 @@ struct Conn<R, W> {
     out: Vec<u8>,
     idle: Option<Duration>,
     state: State,
+}
+
+impl<R, W> Drop for Conn<R, W> {
+    /// Frees the streams the connection opened before its socket closes (the fields drop
+    /// after this), so a peer that sees the close can rely on them being gone.
+    fn drop(&mut self) {
+        self.state.streams().connection_closed(self.client.conn);
+    }
 }
 
 impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {

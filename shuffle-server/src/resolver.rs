@@ -452,6 +452,9 @@ mod tests {
     async fn removes_named_files_only() {
         let f = Fixture::new().await;
         f.bytes_of(shuffle(0)).await.expect("caches the index");
+        let data = f.resolver.resolve(&f.exec, &shuffle(0)).await.expect("region").path;
+        f.resolver.files().open_data(&data).expect("kept open");
+        assert_eq!(f.resolver.files().kept_count(), 1);
         let outside = f.dir.path().join("keep");
         std::fs::write(&outside, b"x").expect("write");
         let ids: Vec<String> = [
@@ -466,8 +469,9 @@ mod tests {
         .to_vec();
         assert_eq!(f.resolver.remove_blocks(&f.exec, &ids).await.expect("removed"), 3);
         assert!(outside.exists());
-        // The cached index was dropped with its file.
+        // The cached index and the kept data file were dropped with their files.
         assert!(matches!(f.bytes_of(shuffle(0)).await, Err(Error::IndexRead { .. })));
+        assert_eq!(f.resolver.files().kept_count(), 0);
         let stranger = AppExecId::new("other", "1");
         assert!(f.resolver.remove_blocks(&stranger, &ids).await.is_err());
     }
