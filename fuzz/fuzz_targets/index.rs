@@ -10,7 +10,7 @@
 
 #![no_main]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use libfuzzer_sys::fuzz_target;
 use shuffle_server::index::ShuffleIndex;
@@ -66,7 +66,8 @@ fuzz_target!(|data: &[u8]| {
     let (ranges, file) = rest.split_at(n * 8);
     let file = if mode & 1 == 0 { file.to_vec() } else { valid_index(file) };
 
-    let parsed = ShuffleIndex::parse(PathBuf::from("shuffle_0_0_0.index"), &file);
+    let data = Path::new("shuffle_0_0_0.data").into();
+    let parsed = ShuffleIndex::parse(PathBuf::from("shuffle_0_0_0.index"), data, &file);
     let want = expected(&file);
     let index = match (parsed, want) {
         (Ok(index), Some(offsets)) => (index, offsets),

@@ -39,7 +39,8 @@ pub struct FileRegion {
 
 impl FileRegion {
     /// Opens the file (on the blocking pool unless it is kept open), holding one
-    /// [`OpenFiles`] slot until the returned region is sent or dropped.
+    /// [`OpenFiles`] slot until the returned region is sent or dropped: the kept file's own,
+    /// or one taken now.
     ///
     /// Fails with `UnexpectedEof` if the file is shorter than `offset + len`, so that the
     /// caller can still answer with a failure message before it writes a header that
@@ -329,6 +330,12 @@ mod tests {
         (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
     }
 
+    /// Truncates the file at `path` to `len` bytes, as if it shrank under the daemon.
+    fn cut(path: &Path, len: u64) {
+        let file = std::fs::OpenOptions::new().write(true).open(path).expect("reopen");
+        file.set_len(len).expect("truncate");
+    }
+
     #[tokio::test]
     async fn sends_exactly_the_region() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -405,12 +412,7 @@ mod tests {
         std::fs::write(&path, pattern(1000)).expect("write");
         let files = OpenFiles::new(8);
         let file = files.open_data(&path).expect("open");
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .expect("reopen")
-            .set_len(600)
-            .expect("truncate");
+        cut(&path, 600);
         let region = FileRegion { path, offset: 500, len: 500 };
         let mut out = Vec::new();
         let err = region.read_into(&file, &mut out, Wait::No).expect_err("short");
@@ -442,12 +444,7 @@ mod tests {
             .open(&OpenFiles::new(1))
             .await
             .expect("open");
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .expect("reopen")
-            .set_len(600)
-            .expect("truncate");
+        cut(&path, 600);
         let (server, mut client) = pair().await;
         let err = open.send_to(&server, None).await.expect_err("short");
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
