@@ -42,6 +42,14 @@ def bars(ax, names, values, ylabel, title, log=False):
     ax.grid(axis="y", alpha=0.3)
 
 
+def save(fig, axes, note, path):
+    """Legend on the first panel, the run's note as the title, written as a PNG."""
+    axes[0].legend(fontsize=8)
+    fig.suptitle(note, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main():
     path, out = sys.argv[1], sys.argv[2]
     with open(path) as f:
@@ -59,20 +67,14 @@ def main():
                      ha="right", va="bottom", fontsize=8, color="gray")
     names, bps = per_workload(results, lambda r: r["blocks_per_s"])
     bars(axes[1], names, bps, "blocks/s", "Blocks per second", log=True)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(note, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(f"{out}/throughput.png", dpi=110)
+    save(fig, axes, note, f"{out}/throughput.png")
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
     names, p50 = per_workload(results, lambda r: r["latency_ms"]["p50"])
     bars(axes[0], names, p50, "ms", "Request latency p50", log=True)
     names, p99 = per_workload(results, lambda r: r["latency_ms"]["p99"])
     bars(axes[1], names, p99, "ms", "Request latency p99", log=True)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(note, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(f"{out}/latency.png", dpi=110)
+    save(fig, axes, note, f"{out}/latency.png")
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     names, cpu = per_workload(results, lambda r: r["server"]["cpu_s_per_gb"])
@@ -84,10 +86,7 @@ def main():
     vals = {k: [mean(s["listen_ms"] for s in v), mean(s["first_block_ms"] for s in v)] for k, v in starts.items()}
     bars(axes[2], labels, vals, "ms", "Start-up", log=True)
     axes[2].set_xticklabels(labels, rotation=0)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(note, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(f"{out}/cpu_rss_startup.png", dpi=110)
+    save(fig, axes, note, f"{out}/cpu_rss_startup.png")
     print(f"bench-plot: wrote {out}/throughput.png, latency.png, cpu_rss_startup.png")
 
 

@@ -422,31 +422,17 @@ pub async fn run(cfg: &CompareConfig) -> Result<Results, Error> {
                 lc.server_pid = Some(service.pid());
                 let loadavg_before = loadavg().0;
                 let report = load::run(&lc, layout.clone()).await?;
-                let server = report.server.clone().unwrap_or_default();
-                eprintln!(
-                    "compare:   {:<10} {:>4?}: {:8.1} MB/s {:8.0} blocks/s p99 {:7.2} ms cpu {:.3} s/GB peak rss {:.0} MiB{}",
-                    w.name,
-                    service.kind,
-                    report.mb_per_s,
-                    report.blocks_per_s,
-                    report.latency_ms.p99,
-                    server.cpu_s_per_gb,
-                    server.peak_rss_mib,
-                    if report.verified { "" } else { "  NOT VERIFIED" }
-                );
-                if !report.verified {
-                    return Err(
-                        format!("{} on {:?}: {:?}", w.name, service.kind, report.errors).into()
-                    );
-                }
-                results.runs.push(RunRecord {
-                    workload: w.name.clone(),
-                    kind: service.kind,
-                    round,
-                    client: ClientKind::Ours,
-                    loadavg_before,
-                    report,
-                });
+                record(
+                    &mut results,
+                    RunRecord {
+                        workload: w.name.clone(),
+                        kind: service.kind,
+                        round,
+                        client: ClientKind::Ours,
+                        loadavg_before,
+                        report,
+                    },
+                )?;
             }
         }
         for mut s in [jvm, ours] {
@@ -528,33 +514,48 @@ async fn spark_client_runs(
             };
             let loadavg_before = loadavg().0;
             let report = tokio::task::spawn_blocking(move || args.run()).await??;
-            let server = report.server.clone().unwrap_or_default();
-            eprintln!(
-                "compare:   {:<10} {:>4?} (Spark client): {:8.1} MB/s {:8.0} blocks/s p99 {:7.2} ms cpu {:.3} s/GB",
-                w.name,
-                service.kind,
-                report.mb_per_s,
-                report.blocks_per_s,
-                report.latency_ms.p99,
-                server.cpu_s_per_gb,
-            );
-            if !report.verified {
-                return Err(format!(
-                    "{} on {:?} with Spark's client: {:?}",
-                    w.name, service.kind, report.errors
-                )
-                .into());
-            }
-            results.runs.push(RunRecord {
-                workload: w.name.clone(),
-                kind: service.kind,
-                round: 0,
-                client: ClientKind::Spark,
-                loadavg_before,
-                report,
-            });
+            record(
+                results,
+                RunRecord {
+                    workload: w.name.clone(),
+                    kind: service.kind,
+                    round: 0,
+                    client: ClientKind::Spark,
+                    loadavg_before,
+                    report,
+                },
+            )?;
         }
     }
+    Ok(())
+}
+
+/// Prints a run's figures and adds it to `results`; a run whose bytes did not verify fails
+/// the comparison.
+fn record(results: &mut Results, run: RunRecord) -> Result<(), Error> {
+    let RunRecord { report, .. } = &run;
+    let server = report.server.clone().unwrap_or_default();
+    let client = match run.client {
+        ClientKind::Ours => "",
+        ClientKind::Spark => " (Spark client)",
+    };
+    eprintln!(
+        "compare:   {:<10} {:>4?}{client}: {:8.1} MB/s {:8.0} blocks/s p99 {:7.2} ms cpu {:.3} s/GB peak rss {:.0} MiB{}",
+        run.workload,
+        run.kind,
+        report.mb_per_s,
+        report.blocks_per_s,
+        report.latency_ms.p99,
+        server.cpu_s_per_gb,
+        server.peak_rss_mib,
+        if report.verified { "" } else { "  NOT VERIFIED" }
+    );
+    if !report.verified {
+        return Err(
+            format!("{} on {:?}{client}: {:?}", run.workload, run.kind, report.errors).into()
+        );
+    }
+    results.runs.push(run);
     Ok(())
 }
 

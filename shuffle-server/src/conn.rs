@@ -513,9 +513,9 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     }
 }
 
-/// Blocks up to this size are read whole in one blocking-pool trip and leave with their
-/// header (and the replies around them) in one write; larger ones go by sendfile. At 4 KiB
-/// the per-block trips and system calls of sendfile cost more than copying the bytes.
+/// Blocks up to this size are read whole into the output, behind their header, and leave
+/// with the replies around them in one write; larger ones go by sendfile. At 4 KiB a write
+/// and a `sendfile` per block cost more than copying the bytes.
 const SMALL_BODY: u64 = 64 * 1024;
 
 /// Queued output written at once when reached, bounding each connection's buffer.

@@ -3,8 +3,9 @@
 //! Data flows one way: [`server`] accepts a socket → [`conn`] reads requests with the
 //! protocol crate → [`handler`] acts on each BlockTransferMessage → [`stream`] hands out the
 //! chunks of opened streams → [`resolver`] maps a block to a [`file_region`] through the
-//! [`index`] cache and the [`registry`] of executors → the region goes to the socket by
-//! sendfile. [`state`] holds what connections share; [`config`] reads Spark's keys.
+//! [`index`] cache and the [`registry`] of executors → the region goes to the socket,
+//! read into the reply when small, by sendfile otherwise, from files [`open_files`] bounds
+//! and keeps open. [`state`] holds what connections share; [`config`] reads Spark's keys.
 //! [`drivers`] keeps registered Mesos drivers and their heartbeats, and the [`cleaner`]
 //! removes the applications whose driver went away. [`tls`] lets TLS clients share the
 //! shuffle port with plaintext ones.

@@ -41,11 +41,6 @@ impl<V: Clone> Lru<V> {
         Self { capacity, weight: 0, tick: 0, entries: HashMap::new(), by_use: BTreeMap::new() }
     }
 
-    /// The capacity it was made with.
-    pub(crate) fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
     /// Total weight of the entries.
     pub(crate) fn weight(&self) -> u64 {
         self.weight

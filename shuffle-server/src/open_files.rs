@@ -30,6 +30,8 @@ use crate::lru::Lru;
 pub struct OpenFiles {
     permits: Arc<Semaphore>,
     kept: Arc<Mutex<Lru<Arc<DataFile>>>>,
+    /// Whether any file can be kept (a quarter of the slots is at least one).
+    keeps: bool,
 }
 
 /// An open data file, with its length when it was opened.
@@ -62,8 +64,8 @@ impl OpenFiles {
     /// Allows `max` files open at once, up to a quarter of them kept open between fetches.
     pub fn new(max: usize) -> Self {
         let max = max.min(Semaphore::MAX_PERMITS);
-        let kept = Lru::new((max / 4) as u64);
-        Self { permits: Arc::new(Semaphore::new(max)), kept: Arc::new(Mutex::new(kept)) }
+        let kept = Arc::new(Mutex::new(Lru::new((max / 4) as u64)));
+        Self { permits: Arc::new(Semaphore::new(max)), kept, keeps: max / 4 > 0 }
     }
 
     /// Waits for a free file slot. The semaphore is never closed, so a slot always comes.
@@ -97,8 +99,7 @@ impl OpenFiles {
         }
         let file = File::open(path)?;
         let len = file.metadata()?.len();
-        let capacity = self.lock().capacity();
-        let slot = if capacity > 0 { self.permits.clone().try_acquire_owned().ok() } else { None };
+        let slot = if self.keeps { self.permits.clone().try_acquire_owned().ok() } else { None };
         let Some(slot) = slot else {
             return Ok(Arc::new(DataFile { file, len, _slot: None }));
         };
