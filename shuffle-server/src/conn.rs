@@ -7,8 +7,8 @@
 //! Requests the client pipelines wait in the socket buffer meanwhile. Their replies are
 //! queued and written together once no further request is buffered: a small block (up to
 //! [`SMALL_BODY`]) is read straight into the output behind its header and leaves in one
-//! write with its neighbours' replies, a larger one goes by `sendfile` right after
-//! everything queued.
+//! write with its neighbours' replies; a larger one is queued as its open file region, and
+//! the output then goes in one blocking-pool trip, each such body by `sendfile` in its place.
 //!
 //! With `spark.authenticate` on, a connection first has to pass its [`Gate`]: until the
 //! handshake completes only handshake RPCs are answered and every other request is refused;
@@ -38,7 +38,7 @@ use tracing::{debug, info};
 use crate::auth::cipher::Encryptor;
 use crate::auth::{self, Gate};
 use crate::error::{Error, Result};
-use crate::file_region::{FileRegion, OpenRegion};
+use crate::file_region::{send_spliced, FileRegion, OpenRegion, Splice};
 use crate::handler::{self, Client};
 use crate::metrics::{self, counter, gauge};
 use crate::state::State;
@@ -141,6 +141,8 @@ struct Conn<R, W> {
     /// Replies (sealed, once encrypted) not yet written: the replies to pipelined requests
     /// leave together when no further request is buffered, or at [`OUT_FLUSH`] bytes.
     out: Vec<u8>,
+    /// File bodies queued in `out` (plaintext sockets only), sent with it by `sendfile`.
+    bodies: Vec<QueuedBody>,
     idle: Option<Duration>,
     state: State,
 }
@@ -163,6 +165,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             encryptor: None,
             plaintext_used: 0,
             out: Vec::new(),
+            bodies: Vec::new(),
             idle: state.config().connection_timeout,
             state: state.clone(),
         }
@@ -319,6 +322,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             Ok(located) => located,
             Err(reason) => return self.chunk_failure(id, reason).await,
         };
+        self.flush_if_no_free_slot().await?;
         if located.region.len <= SMALL_BODY && self.encryptor.is_none() {
             return self.queue_small_chunk(id, located).await;
         }
@@ -356,7 +360,10 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     async fn stream(&mut self, stream_id: String) -> Result<()> {
         let prepared = match stream_id.parse::<StreamChunkId>() {
             Ok(id) => match self.locate(id).await {
-                Ok(located) => self.load(located).await,
+                Ok(located) => {
+                    self.flush_if_no_free_slot().await?;
+                    self.load(located).await
+                }
                 Err(reason) => Err(reason),
             },
             Err(e) => Err(e.to_string()),
@@ -383,6 +390,16 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         };
         let (body, in_flight) = located.loaded(body)?;
         Ok(Sending { body, _in_flight: in_flight })
+    }
+
+    /// Sends the queued file bodies before reading or opening a chunk's file may wait for a
+    /// file slot: kept files that were evicted meanwhile still hold theirs until sent, and
+    /// connections waiting while holding them could otherwise starve one another.
+    async fn flush_if_no_free_slot(&mut self) -> Result<()> {
+        if !self.bodies.is_empty() && !self.state.resolver().files().has_free_slot() {
+            self.flush_out().await?;
+        }
+        Ok(())
     }
 
     /// Takes the chunk from its stream and finds its file region; `Err` is the failure text.
@@ -418,18 +435,23 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             Body::File(region) => region,
         };
         let encrypted = self.encryptor.is_some();
+        if !encrypted && self.writer.get_ref().sendfile_socket().is_some() {
+            self.out.extend_from_slice(header);
+            // A region holding a slot of its own is sent at once, so that queues never hold
+            // the slots others wait for (see `flush_if_no_free_slot` for kept files').
+            let holds_slot = region.holds_slot();
+            self.bodies.push(QueuedBody { at: self.out.len(), region, _in_flight });
+            if holds_slot || self.bodies.len() >= MAX_QUEUED_BODIES {
+                self.flush_out().await?;
+            }
+            return Ok(());
+        }
         if !encrypted {
             self.queue(&[header]).await?;
         }
         self.flush_out().await?;
-        // Part of the body may be out; the stream can no longer be framed, so any error
-        // closes the connection.
-        if !encrypted {
-            if let Some(socket) = self.writer.get_ref().sendfile_socket() {
-                region.send_to(socket, self.idle).await?;
-                return Ok(());
-            }
-        }
+        // Part of the body may be out after an error; the stream can no longer be framed,
+        // so any error closes the connection.
         self.send_in_pieces(encrypted.then_some(header), region).await
     }
 
@@ -500,16 +522,38 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     /// Writes the queued output and flushes the writer (TLS holds back its last record
     /// until flushed; a plain socket has nothing to flush).
     async fn flush_out(&mut self) -> Result<()> {
+        if !self.bodies.is_empty() {
+            let (splices, in_flight): (Vec<_>, Vec<_>) = std::mem::take(&mut self.bodies)
+                .into_iter()
+                .map(|b| (Splice { at: b.at, region: b.region }, b._in_flight))
+                .unzip();
+            let out = std::mem::take(&mut self.out);
+            let socket = self.writer.get_ref().sendfile_socket().ok_or_else(|| {
+                std::io::Error::other("file bodies queued for a socket that cannot take them")
+            })?;
+            // Part of a body may be out after an error; the stream can no longer be framed,
+            // so any error closes the connection.
+            let written = send_spliced(socket, out, splices, self.idle).await?;
+            drop(in_flight);
+            self.reuse_out(written);
+            return Ok(());
+        }
         if !self.out.is_empty() {
             with_deadline(self.idle, self.writer.write_raw(&self.out)).await??;
-            self.out.clear();
-            if self.out.capacity() > 2 * OUT_FLUSH {
-                // One large reply should not pin its size for the connection's life.
-                self.out = Vec::new();
-            }
+            let written = std::mem::take(&mut self.out);
+            self.reuse_out(written);
         }
         with_deadline(self.idle, self.writer.flush()).await??;
         Ok(())
+    }
+
+    /// Takes back the output buffer once written, emptied.
+    fn reuse_out(&mut self, mut written: Vec<u8>) {
+        written.clear();
+        // One large reply should not pin its size for the connection's life.
+        if written.capacity() <= 2 * OUT_FLUSH {
+            self.out = written;
+        }
     }
 }
 
@@ -520,6 +564,10 @@ const SMALL_BODY: u64 = 64 * 1024;
 
 /// Queued output written at once when reached, bounding each connection's buffer.
 const OUT_FLUSH: usize = 64 * 1024;
+
+/// File bodies a connection queues at most before it writes its output: each holds an
+/// open file and counts as a chunk being transferred until sent.
+const MAX_QUEUED_BODIES: usize = 16;
 
 /// Bytes read from a block file per piece when a body cannot go by `sendfile`.
 const USER_SPACE_PIECE: usize = 256 * 1024;
@@ -551,6 +599,14 @@ impl Located {
 /// A chunk ready to go, counted as being transferred until it is sent (or queued).
 struct Sending {
     body: Body,
+    _in_flight: crate::state::ChunkInFlight,
+}
+
+/// A file body queued behind the output's bytes up to `at` (its header last), counted as a
+/// chunk being transferred until sent.
+struct QueuedBody {
+    at: usize,
+    region: OpenRegion,
     _in_flight: crate::state::ChunkInFlight,
 }
 

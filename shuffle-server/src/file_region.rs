@@ -210,35 +210,21 @@ impl OpenRegion {
         .map_err(io::Error::other)?
     }
 
-    /// Copies the region to `socket` with `sendfile(2)`, file to socket in the kernel.
-    ///
-    /// The whole copy runs on the blocking pool on a duplicate of the socket's descriptor;
-    /// when the socket is full it waits with `poll(2)` there. It fails with `TimedOut` once no
-    /// byte could be sent for `stall_timeout`, and with `UnexpectedEof` if the file shrank
-    /// since it was opened; after an error part of the region may have been sent, so the
-    /// connection must be closed. Dropping the future stops the copy within a tenth of a
-    /// second of its next wait. The caller must not write to the socket until this returns.
-    pub async fn send_to(
-        self,
-        socket: &TcpStream,
-        stall_timeout: Option<Duration>,
-    ) -> io::Result<()> {
-        if self.len == 0 {
-            return Ok(());
-        }
-        // A duplicate shares the socket's open file description (and its O_NONBLOCK), and
-        // can move to the blocking thread without borrowing the stream.
-        let sock = socket.as_fd().try_clone_to_owned()?;
-        let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
-        let flag = cancel.0.clone();
-        tokio::task::spawn_blocking(move || self.copy(&sock, &flag, stall_timeout))
-            .await
-            .map_err(io::Error::other)?
+    /// Whether the region holds an [`OpenFiles`] slot of its own (its file is not kept), which
+    /// it gives back only once sent or dropped.
+    pub fn holds_slot(&self) -> bool {
+        self._permit.is_some()
     }
 
-    fn copy(&self, sock: &OwnedFd, cancel: &AtomicBool, stall: Option<Duration>) -> io::Result<()> {
+    /// Sends the region on the blocking thread, stamping `last_progress` as bytes go.
+    fn copy(
+        &self,
+        sock: &OwnedFd,
+        cancel: &AtomicBool,
+        stall: Option<Duration>,
+        last_progress: &mut Instant,
+    ) -> io::Result<()> {
         let (mut offset, end) = (self.offset, self.offset + self.len);
-        let mut last_progress = Instant::now();
         while offset < end {
             let mut off = libc::off_t::try_from(offset).map_err(io::Error::other)?;
             let count = (end - offset).min(MAX_SENDFILE) as usize;
@@ -250,7 +236,7 @@ impl OpenRegion {
             match n {
                 n if n > 0 => {
                     offset += n as u64;
-                    last_progress = Instant::now();
+                    *last_progress = Instant::now();
                 }
                 0 => {
                     return Err(io::Error::new(
@@ -263,7 +249,7 @@ impl OpenRegion {
                     match err.kind() {
                         io::ErrorKind::Interrupted => {}
                         io::ErrorKind::WouldBlock => {
-                            wait_writable(sock.as_raw_fd(), cancel, stall, last_progress)?;
+                            wait_writable(sock.as_raw_fd(), cancel, stall, *last_progress)?;
                         }
                         _ => return Err(err),
                     }
@@ -272,6 +258,101 @@ impl OpenRegion {
         }
         Ok(())
     }
+}
+
+/// A file body to send in the middle of queued bytes.
+#[derive(Debug)]
+pub struct Splice {
+    /// Offset in the bytes where the body goes: the bytes before it are sent first.
+    pub at: usize,
+    /// The body.
+    pub region: OpenRegion,
+}
+
+/// Writes `bytes` to `socket` with each body of `splices` (in order of `at`) sent between
+/// them by `sendfile(2)`, file to socket in the kernel; hands `bytes` back emptied, for reuse.
+///
+/// Everything runs in one trip to the blocking pool, on a duplicate of the socket's
+/// descriptor; when the socket is full it waits with `poll(2)` there. Bytes before a body are
+/// sent with `MSG_MORE`, so a header leaves in its body's first segment rather than alone. It
+/// fails with `TimedOut` once no byte could be sent for `stall_timeout`, and with
+/// `UnexpectedEof` if a file shrank since it was opened; after an error part of the output may
+/// have been sent, so the connection must be closed. Dropping the future stops the copy
+/// within a tenth of a second of its next wait. The caller must not write to the socket until
+/// this returns.
+pub async fn send_spliced(
+    socket: &TcpStream,
+    bytes: Vec<u8>,
+    splices: Vec<Splice>,
+    stall_timeout: Option<Duration>,
+) -> io::Result<Vec<u8>> {
+    if splices.windows(2).any(|w| w[0].at > w[1].at)
+        || splices.last().is_some_and(|s| s.at > bytes.len())
+    {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "splice offsets out of order"));
+    }
+    // A duplicate shares the socket's open file description (and its O_NONBLOCK), and can
+    // move to the blocking thread without borrowing the stream.
+    let sock = socket.as_fd().try_clone_to_owned()?;
+    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+    let flag = cancel.0.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut progress = Instant::now();
+        let mut sent = 0;
+        for Splice { at, region } in &splices {
+            let more = !region.is_empty();
+            send_bytes(&sock, &bytes[sent..*at], more, &flag, stall_timeout, &mut progress)?;
+            region.copy(&sock, &flag, stall_timeout, &mut progress)?;
+            sent = *at;
+        }
+        send_bytes(&sock, &bytes[sent..], false, &flag, stall_timeout, &mut progress)?;
+        let mut bytes = bytes;
+        bytes.clear();
+        Ok(bytes)
+    })
+    .await
+    .map_err(io::Error::other)?
+}
+
+/// Writes all of `bytes` to the non-blocking `sock`; with `more`, as `MSG_MORE` (a write
+/// follows at once, so the kernel holds a short tail back for it instead of pushing it alone;
+/// without a following write that tail would wait).
+fn send_bytes(
+    sock: &OwnedFd,
+    bytes: &[u8],
+    more: bool,
+    cancel: &AtomicBool,
+    stall: Option<Duration>,
+    last_progress: &mut Instant,
+) -> io::Result<()> {
+    let mut done = 0;
+    while done < bytes.len() {
+        let rest = &bytes[done..];
+        // SAFETY: `rest` is valid for `rest.len()` bytes for the call, and the descriptor is
+        // open for as long as `sock` lives.
+        let n = unsafe {
+            libc::send(
+                sock.as_raw_fd(),
+                rest.as_ptr().cast(),
+                rest.len(),
+                if more { libc::MSG_MORE | libc::MSG_NOSIGNAL } else { libc::MSG_NOSIGNAL },
+            )
+        };
+        if n >= 0 {
+            done += n as usize;
+            *last_progress = Instant::now();
+            continue;
+        }
+        let err = io::Error::last_os_error();
+        match err.kind() {
+            io::ErrorKind::Interrupted => {}
+            io::ErrorKind::WouldBlock => {
+                wait_writable(sock.as_raw_fd(), cancel, stall, *last_progress)?;
+            }
+            _ => return Err(err),
+        }
+    }
+    Ok(())
 }
 
 /// Blocks until `fd` is writable (or in error, which the next write reports), the future
@@ -350,29 +431,58 @@ mod tests {
         let open = region.open(&files).await.expect("open");
         assert_eq!(open.len(), region.len);
         let reader = tokio::spawn(async move {
-            let mut got = vec![0u8; region.len as usize];
+            let mut got = vec![0u8; 6 + region.len as usize];
             client.read_exact(&mut got).await.map(|_| got)
         });
-        open.send_to(&server, Some(Duration::from_secs(10))).await.expect("send");
+        let body = vec![Splice { at: 6, region: open }];
+        let stall = Some(Duration::from_secs(10));
+        let back = send_spliced(&server, b"header".to_vec(), body, stall).await.expect("send");
+        assert!(back.is_empty() && back.capacity() >= 6, "the bytes' buffer comes back");
         let got = reader.await.expect("join").expect("read");
-        assert!(got == data[1000..data.len() - 2000], "bytes differ");
+        assert_eq!(&got[..6], b"header");
+        assert!(got[6..] == data[1000..data.len() - 2000], "bytes differ");
     }
 
     #[tokio::test]
-    async fn empty_region_sends_nothing() {
+    async fn bodies_go_between_the_bytes_in_order() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("empty");
-        std::fs::write(&path, b"").expect("write");
+        let path: Arc<Path> = Arc::from(dir.path().join("shuffle_0_0_0.data"));
+        let data = pattern(300_000);
+        std::fs::write(&path, &data).expect("write");
+        let files = OpenFiles::new(8);
         let (server, mut client) = pair().await;
-        let open = FileRegion { path: path.into(), offset: 0, len: 0 }
-            .open(&OpenFiles::new(1))
+        let mut splices = Vec::new();
+        for (at, offset, len) in [(1, 0, 100_000), (3, 100_000, 0), (3, 100_000, 200_000)] {
+            let region = FileRegion { path: path.clone(), offset, len };
+            splices.push(Splice { at, region: region.open(&files).await.expect("open") });
+        }
+        send_spliced(&server, b"abcd".to_vec(), splices, None).await.expect("send");
+        // Nothing follows the last byte, so it must not be held back for more.
+        let mut got = vec![0u8; 4 + data.len()];
+        tokio::time::timeout(Duration::from_secs(5), client.read_exact(&mut got))
             .await
-            .expect("open");
-        open.send_to(&server, None).await.expect("send");
-        drop(server);
-        let mut rest = Vec::new();
-        client.read_to_end(&mut rest).await.expect("read");
-        assert!(rest.is_empty());
+            .expect("all pushed")
+            .expect("read");
+        let want = [&b"a"[..], &data[..100_000], b"bc", &data[100_000..], b"d"].concat();
+        assert!(got == want, "bytes differ");
+    }
+
+    #[tokio::test]
+    async fn splices_out_of_order_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path: Arc<Path> = Arc::from(dir.path().join("f"));
+        std::fs::write(&path, b"abc").expect("write");
+        let files = OpenFiles::new(8);
+        let (server, _client) = pair().await;
+        for ats in [[2, 1], [1, 9]] {
+            let mut splices = Vec::new();
+            for at in ats {
+                let region = FileRegion { path: path.clone(), offset: 0, len: 3 };
+                splices.push(Splice { at, region: region.open(&files).await.expect("open") });
+            }
+            let err = send_spliced(&server, b"xyz".to_vec(), splices, None).await;
+            assert_eq!(err.expect_err("bad offsets").kind(), io::ErrorKind::InvalidInput);
+        }
     }
 
     #[tokio::test]
@@ -446,7 +556,8 @@ mod tests {
             .expect("open");
         cut(&path, 600);
         let (server, mut client) = pair().await;
-        let err = open.send_to(&server, None).await.expect_err("short");
+        let body = vec![Splice { at: 0, region: open }];
+        let err = send_spliced(&server, Vec::new(), body, None).await.expect_err("short");
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         drop(server);
         let mut got = Vec::new();
@@ -465,7 +576,9 @@ mod tests {
             .open(&OpenFiles::new(1))
             .await
             .expect("open");
-        let err = open.send_to(&server, Some(Duration::from_millis(300))).await.expect_err("stall");
+        let stall = Some(Duration::from_millis(300));
+        let body = vec![Splice { at: 0, region: open }];
+        let err = send_spliced(&server, Vec::new(), body, stall).await.expect_err("stall");
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 

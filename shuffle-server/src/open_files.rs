@@ -73,6 +73,11 @@ impl OpenFiles {
         self.permits.clone().acquire_owned().await.ok()
     }
 
+    /// Whether a file slot is free right now (no wait, no I/O).
+    pub fn has_free_slot(&self) -> bool {
+        self.permits.available_permits() > 0
+    }
+
     /// Runs `f`, which opens at most one file (besides kept ones) and closes it before
     /// returning, on the blocking pool while holding a file slot.
     pub async fn run<T, F>(&self, f: F) -> Result<T, JoinError>
@@ -187,7 +192,9 @@ mod tests {
         assert_eq!(none.open_data(&paths[0]).expect("open").len(), 1);
         assert_eq!(none.kept_count(), 0, "a quarter of 3 is 0");
         let files = OpenFiles::new(4);
+        assert!(files.has_free_slot());
         let held = files.permits.clone().try_acquire_many_owned(4).expect("all slots");
+        assert!(!files.has_free_slot());
         files.open_data(&paths[0]).expect("open");
         assert_eq!(files.kept_count(), 0);
         drop(held);

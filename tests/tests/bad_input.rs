@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use shuffle_protocol::block_id::StreamChunkId;
 use shuffle_protocol::codec::Encode;
 use shuffle_protocol::message::{
     ChunkFetchRequest, MergedBlockMetaRequest, OneWayMessage, RpcFailure, RpcRequest, RpcResponse,
@@ -134,6 +135,33 @@ fn write_bad_files(f: &ShuffleFixture) {
     // 207: an empty index.
     put(format!("shuffle_{BAD}_207_0.index"), &[]);
     put(format!("shuffle_{BAD}_207_0.data"), &[]);
+    // 208: a valid map output of partitions too large to be read into a reply (sendfile).
+    let lens = (0..LARGE_PARTITIONS).map(large_partition_len);
+    let offsets: Vec<i64> = std::iter::once(0)
+        .chain(lens.scan(0, |end, len| {
+            *end += len as i64;
+            Some(*end)
+        }))
+        .collect();
+    put(format!("shuffle_{BAD}_208_0.index"), &index(&offsets));
+    put(format!("shuffle_{BAD}_208_0.data"), &large_map_output());
+    // 209: two large partitions, the data file cut inside the second.
+    put(format!("shuffle_{BAD}_209_0.index"), &index(&[0, 100_000, 200_000]));
+    put(format!("shuffle_{BAD}_209_0.data"), &vec![9u8; 150_000]);
+}
+
+/// Partitions of map output 208 of shuffle [`BAD`]: more than a connection queues file bodies.
+const LARGE_PARTITIONS: usize = 20;
+
+/// Length of partition `r` of map output 208: above the size read into a reply (64 KiB).
+fn large_partition_len(r: usize) -> usize {
+    70_000 + r * 5_003
+}
+
+/// The data file of map output 208.
+fn large_map_output() -> Vec<u8> {
+    let len: usize = (0..LARGE_PARTITIONS).map(large_partition_len).sum();
+    (0..len).map(|i| (i % 251) as u8 ^ (i >> 16) as u8).collect()
 }
 
 /// How chunks are fetched: ChunkFetchRequest, or StreamRequest (Spark's path for large
@@ -888,6 +916,57 @@ enum BadFetch {
     ClosedConnection,
     /// A StreamRequest id that is not `<streamId>_<chunkIndex>`.
     Malformed(&'static str),
+}
+
+/// Chunk fetches pipelined on one connection, most large enough to go by sendfile, come back
+/// in order and byte-exact around a chunk whose file is cut short: past the number of file
+/// bodies a connection queues, and with files kept open or not.
+#[tokio::test]
+async fn pipelined_fetches_answer_in_order_around_bad_blocks() {
+    for max_open_files in [1024, 2] {
+        let mut env = Env::start(|c| c.max_open_files = max_open_files).await;
+        let case = format!("maxOpenFiles {max_open_files}");
+        let data = large_map_output();
+        let mut want = Vec::new();
+        let mut start = 0;
+        for r in 0..LARGE_PARTITIONS {
+            let end = start + large_partition_len(r);
+            want.push(Want::Bytes(data[start..end].to_vec()));
+            start = end;
+        }
+        want.push(Want::Bytes(vec![9u8; 100_000]));
+        want.push(Want::Fails("has 150000 bytes"));
+        want.push(Want::Bytes(b"abc".to_vec()));
+        want.push(Want::Bytes(b"def".to_vec()));
+        let all: Vec<i32> = (0..LARGE_PARTITIONS as i32).collect();
+        let mut client = env.connect().await;
+        for _ in 0..2 {
+            let blocks = fsb(EXEC, BAD, &[208, 209, 205], &[&all, &[0, 1], &[0, 1]], false);
+            let handle = client.open_stream(blocks).await;
+            assert_eq!(handle.num_chunks as usize, want.len(), "{case}: numChunks");
+            for i in 0..want.len() {
+                let id = StreamChunkId { stream_id: handle.stream_id, chunk_index: i as i32 };
+                client.send(&ChunkFetchRequest { stream_chunk_id: id }).await;
+            }
+            for (i, want) in want.iter().enumerate() {
+                let id = StreamChunkId { stream_id: handle.stream_id, chunk_index: i as i32 };
+                match (client.response().await, want) {
+                    (Response::ChunkFetchSuccess(got), Want::Bytes(bytes)) => {
+                        assert_eq!(got.stream_chunk_id, id, "{case}: chunk order");
+                        assert!(got.body == bytes[..], "{case}: chunk {i} differs");
+                    }
+                    (Response::ChunkFetchFailure(got), Want::Fails(reason)) => {
+                        assert_eq!(got.stream_chunk_id, id, "{case}: chunk order");
+                        assert_contains(&got.error_string, reason, &case);
+                    }
+                    (got, _) => panic!("{case}: chunk {i}: unexpected {got:?}"),
+                }
+            }
+        }
+        env.check_usable(&mut client, &case).await;
+        env.check_witness(&case).await;
+        env.check_intact();
+    }
 }
 
 /// Wrong stream ids and chunk indexes fail with ChunkFetchFailure or StreamFailure; a
