@@ -24,6 +24,10 @@ pub struct SendfileResult {
     pub seconds: f64,
     /// 10^9 bytes per second.
     pub gb_per_s: f64,
+    /// CPU seconds the sending threads used per 10^9 bytes: the kernel's cost of `sendfile`
+    /// over loopback (including the loopback delivery it runs on the sender's CPU time),
+    /// below which no server that uses it can go.
+    pub sender_cpu_s_per_gb: f64,
 }
 
 /// Writes a `size`-byte file of pseudo-random bytes to `path` (it stays in the page cache).
@@ -69,8 +73,9 @@ pub fn measure(
         bytes += client.join().map_err(|_| io::Error::other("client thread panicked"))??;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let mut sender_cpu = 0.0;
     for server in servers {
-        server.join().map_err(|_| io::Error::other("server thread panicked"))??;
+        sender_cpu += server.join().map_err(|_| io::Error::other("server thread panicked"))??;
     }
     Ok(SendfileResult {
         connections,
@@ -78,10 +83,12 @@ pub fn measure(
         bytes,
         seconds,
         gb_per_s: bytes as f64 / 1e9 / seconds,
+        sender_cpu_s_per_gb: sender_cpu / (bytes as f64 / 1e9),
     })
 }
 
-fn serve(socket: TcpStream, file: &File, len: u64, deadline: Instant) -> io::Result<()> {
+/// Sends the file again and again until `deadline`; returns the thread's CPU seconds.
+fn serve(socket: TcpStream, file: &File, len: u64, deadline: Instant) -> io::Result<f64> {
     while Instant::now() < deadline {
         let mut offset: libc::off_t = 0;
         while (offset as u64) < len {
@@ -102,7 +109,19 @@ fn serve(socket: TcpStream, file: &File, len: u64, deadline: Instant) -> io::Res
             }
         }
     }
-    socket.shutdown(Shutdown::Write)
+    let cpu = thread_cpu_seconds()?;
+    socket.shutdown(Shutdown::Write)?;
+    Ok(cpu)
+}
+
+/// CPU time (user and system) the calling thread has used, in seconds.
+fn thread_cpu_seconds() -> io::Result<f64> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, exclusively borrowed timespec.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
 }
 
 fn drain(mut socket: TcpStream, checksum: bool) -> io::Result<u64> {

@@ -47,8 +47,9 @@ fn main() -> ExitCode {
             serde_json::to_string_pretty(&r)?
         } else {
             format!(
-                "{:.2} GB/s ({} bytes in {:.2} s over {} connection(s){})",
+                "{:.2} GB/s, sender {:.3} CPU-s/GB ({} bytes in {:.2} s over {} connection(s){})",
                 r.gb_per_s,
+                r.sender_cpu_s_per_gb,
                 r.bytes,
                 r.seconds,
                 r.connections,
