@@ -289,7 +289,10 @@ pub async fn send_spliced(
     if splices.windows(2).any(|w| w[0].at > w[1].at)
         || splices.last().is_some_and(|s| s.at > bytes.len())
     {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "splice offsets out of order"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "splice offsets out of order or past the bytes",
+        ));
     }
     // A duplicate shares the socket's open file description (and its O_NONBLOCK), and can
     // move to the blocking thread without borrowing the stream.
@@ -338,10 +341,13 @@ fn send_bytes(
                 if more { libc::MSG_MORE | libc::MSG_NOSIGNAL } else { libc::MSG_NOSIGNAL },
             )
         };
-        if n >= 0 {
+        if n > 0 {
             done += n as usize;
             *last_progress = Instant::now();
             continue;
+        }
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
         }
         let err = io::Error::last_os_error();
         match err.kind() {
