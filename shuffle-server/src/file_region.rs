@@ -246,13 +246,7 @@ impl OpenRegion {
                 }
                 _ => {
                     let err = io::Error::last_os_error();
-                    match err.kind() {
-                        io::ErrorKind::Interrupted => {}
-                        io::ErrorKind::WouldBlock => {
-                            wait_writable(sock.as_raw_fd(), cancel, stall, *last_progress)?;
-                        }
-                        _ => return Err(err),
-                    }
+                    retry_when_writable(err, sock.as_raw_fd(), cancel, stall, *last_progress)?;
                 }
             }
         }
@@ -350,15 +344,26 @@ fn send_bytes(
             return Err(io::ErrorKind::WriteZero.into());
         }
         let err = io::Error::last_os_error();
-        match err.kind() {
-            io::ErrorKind::Interrupted => {}
-            io::ErrorKind::WouldBlock => {
-                wait_writable(sock.as_raw_fd(), cancel, stall, *last_progress)?;
-            }
-            _ => return Err(err),
-        }
+        retry_when_writable(err, sock.as_raw_fd(), cancel, stall, *last_progress)?;
     }
     Ok(())
+}
+
+/// Handles `err` from a write to the non-blocking `fd`: returns at once to retry an
+/// interrupted write, once `fd` is writable to retry a write into a full socket (see
+/// [`wait_writable`]), and the error otherwise.
+fn retry_when_writable(
+    err: io::Error,
+    fd: RawFd,
+    cancel: &AtomicBool,
+    stall: Option<Duration>,
+    last_progress: Instant,
+) -> io::Result<()> {
+    match err.kind() {
+        io::ErrorKind::Interrupted => Ok(()),
+        io::ErrorKind::WouldBlock => wait_writable(fd, cancel, stall, last_progress),
+        _ => Err(err),
+    }
 }
 
 /// Blocks until `fd` is writable (or in error, which the next write reports), the future
