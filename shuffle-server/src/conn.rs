@@ -318,11 +318,11 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
 
     /// ChunkFetchRequest → ChunkFetchSuccess with the chunk's bytes, or ChunkFetchFailure.
     async fn fetch_chunk(&mut self, id: StreamChunkId) -> Result<()> {
+        self.flush_if_no_free_slot().await?;
         let located = match self.locate(id).await {
             Ok(located) => located,
             Err(reason) => return self.chunk_failure(id, reason).await,
         };
-        self.flush_if_no_free_slot().await?;
         if located.region.len <= SMALL_BODY && self.encryptor.is_none() {
             return self.queue_small_chunk(id, located).await;
         }
@@ -359,13 +359,13 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     /// StreamRequest("<stream>_<chunk>") → StreamResponse and the bytes, or StreamFailure.
     async fn stream(&mut self, stream_id: String) -> Result<()> {
         let prepared = match stream_id.parse::<StreamChunkId>() {
-            Ok(id) => match self.locate(id).await {
-                Ok(located) => {
-                    self.flush_if_no_free_slot().await?;
-                    self.load(located).await
+            Ok(id) => {
+                self.flush_if_no_free_slot().await?;
+                match self.locate(id).await {
+                    Ok(located) => self.load(located).await,
+                    Err(reason) => Err(reason),
                 }
-                Err(reason) => Err(reason),
-            },
+            }
             Err(e) => Err(e.to_string()),
         };
         match prepared {
@@ -392,9 +392,10 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         Ok(Sending { body, _in_flight: in_flight })
     }
 
-    /// Sends the queued file bodies before reading or opening a chunk's file may wait for a
-    /// file slot: kept files that were evicted meanwhile still hold theirs until sent, and
-    /// connections waiting while holding them could otherwise starve one another.
+    /// Sends the queued file bodies before finding and reading a chunk (an index or data file
+    /// read may wait for a file slot) while no slot is free: kept files evicted meanwhile
+    /// still hold theirs until sent, and connections waiting while holding them could
+    /// otherwise starve one another.
     async fn flush_if_no_free_slot(&mut self) -> Result<()> {
         if !self.bodies.is_empty() && !self.state.resolver().files().has_free_slot() {
             self.flush_out().await?;
