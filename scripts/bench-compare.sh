@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Our daemon against Spark 3.5.6's JVM external shuffle service, same workloads, same client,
 # alternating order; then 3 workloads with Spark's own client against both; then plots.
-# About 9 minutes with the defaults (2 rounds x 7 workloads x 2 services x (1 s warm-up +
+# 5 to 9 minutes with the defaults (2 rounds x 7 workloads x 2 services x (1 s warm-up +
 # 6 s), start-ups, sendfile ceiling, the Spark-client runs, writing ~1.5 GB of shuffle files
 # under target/bench-data the first time). Not part of scripts/test.sh.
 #

@@ -441,7 +441,8 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             // A region holding a slot of its own is sent at once, so that queues never hold
             // the slots others wait for (see `flush_if_no_free_slot` for kept files').
             let holds_slot = region.holds_slot();
-            self.bodies.push(QueuedBody { at: self.out.len(), region, _in_flight });
+            let splice = Splice { at: self.out.len(), region };
+            self.bodies.push(QueuedBody { splice, in_flight: _in_flight });
             if holds_slot || self.bodies.len() >= MAX_QUEUED_BODIES {
                 self.flush_out().await?;
             }
@@ -526,7 +527,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         if !self.bodies.is_empty() {
             let (splices, in_flight): (Vec<_>, Vec<_>) = std::mem::take(&mut self.bodies)
                 .into_iter()
-                .map(|b| (Splice { at: b.at, region: b.region }, b._in_flight))
+                .map(|body| (body.splice, body.in_flight))
                 .unzip();
             let out = std::mem::take(&mut self.out);
             let socket = self.writer.get_ref().sendfile_socket().ok_or_else(|| {
@@ -603,12 +604,11 @@ struct Sending {
     _in_flight: crate::state::ChunkInFlight,
 }
 
-/// A file body queued behind the output's bytes up to `at` (its header last), counted as a
-/// chunk being transferred until sent.
+/// A file body queued in the output behind its header, counted as a chunk being
+/// transferred until sent.
 struct QueuedBody {
-    at: usize,
-    region: OpenRegion,
-    _in_flight: crate::state::ChunkInFlight,
+    splice: Splice,
+    in_flight: crate::state::ChunkInFlight,
 }
 
 /// A chunk's bytes: read already, or an open file region.

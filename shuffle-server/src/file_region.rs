@@ -39,8 +39,8 @@ pub struct FileRegion {
 
 impl FileRegion {
     /// Opens the file (on the blocking pool unless it is kept open), holding one
-    /// [`OpenFiles`] slot until the returned region is sent or dropped: the kept file's own,
-    /// or one taken now.
+    /// [`OpenFiles`] slot until the returned region is sent or dropped: the kept file's own
+    /// (also when this open is what keeps it), or one taken now.
     ///
     /// Fails with `UnexpectedEof` if the file is shorter than `offset + len`, so that the
     /// caller can still answer with a failure message before it writes a header that
@@ -54,6 +54,8 @@ impl FileRegion {
                 let file = tokio::task::spawn_blocking(move || files.open_data(&path))
                     .await
                     .map_err(io::Error::other)??;
+                // A file kept from now on holds a slot of its own: one descriptor, one slot.
+                let permit = if file.holds_slot() { None } else { permit };
                 (file, permit)
             }
         };
@@ -210,8 +212,8 @@ impl OpenRegion {
         .map_err(io::Error::other)?
     }
 
-    /// Whether the region holds an [`OpenFiles`] slot of its own (its file is not kept), which
-    /// it gives back only once sent or dropped.
+    /// Whether the region holds an [`OpenFiles`] slot besides its file's (its file is not
+    /// kept), which it gives back only once sent or dropped.
     pub fn holds_slot(&self) -> bool {
         self._permit.is_some()
     }
@@ -605,5 +607,20 @@ mod tests {
         assert!(second.is_err(), "second open must wait for the slot");
         drop(first);
         assert!(region.open(&files).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_region_of_a_kept_file_takes_no_second_slot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path: Arc<Path> = Arc::from(dir.path().join("f"));
+        std::fs::write(&path, b"abc").expect("write");
+        // Four slots keep one file open; one slot keeps none.
+        let region = FileRegion { path, offset: 0, len: 3 };
+        let keeping = OpenFiles::new(4);
+        let opened = region.open(&keeping).await.expect("open, now kept");
+        let again = region.open(&keeping).await.expect("open the kept file");
+        assert!(!opened.holds_slot() && !again.holds_slot());
+        let not_keeping = OpenFiles::new(1);
+        assert!(region.open(&not_keeping).await.expect("open").holds_slot());
     }
 }

@@ -58,6 +58,12 @@ impl DataFile {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// Whether it holds a slot of its own (it was kept open), which it gives back when the
+    /// last reference to it goes.
+    pub fn holds_slot(&self) -> bool {
+        self._slot.is_some()
+    }
 }
 
 impl OpenFiles {
@@ -195,10 +201,10 @@ mod tests {
         assert!(files.has_free_slot());
         let held = files.permits.clone().try_acquire_many_owned(4).expect("all slots");
         assert!(!files.has_free_slot());
-        files.open_data(&paths[0]).expect("open");
+        assert!(!files.open_data(&paths[0]).expect("open").holds_slot());
         assert_eq!(files.kept_count(), 0);
         drop(held);
-        files.open_data(&paths[0]).expect("open");
+        assert!(files.open_data(&paths[0]).expect("open").holds_slot());
         assert_eq!(files.kept_count(), 1);
     }
 

@@ -95,12 +95,7 @@ impl Env {
         let info = registry
             .get(&shuffle_protocol::block_id::AppExecId::new(APP, EXEC))
             .expect("our executor is registered");
-        let want = ExecutorShuffleInfo {
-            local_dirs: self.fixture.local_dirs.clone(),
-            sub_dirs_per_local_dir: SUB_DIRS,
-            shuffle_manager: SORT_SHUFFLE_MANAGER.to_owned(),
-        };
-        assert_eq!(*info, want, "our executor's registration");
+        assert_eq!(*info, self.fixture.executor_info(), "our executor's registration");
     }
 }
 
