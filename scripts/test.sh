@@ -9,7 +9,7 @@ cd "$repo"
 # A one-shot run gains nothing from incremental caches, which would be a third of target/.
 export CARGO_INCREMENTAL=0
 
-# A clean run writes about 3 GB (target/, fuzz/target/, .venv); say so before a linker fails
+# A clean run writes about 2.5 GB (target/, fuzz/target/, .venv); say so before a linker fails
 # on a full disk with a bus error.
 free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
 echo "== $((free_kib / 1024 / 1024)) GiB free on this disk; a clean run needs about 3"
