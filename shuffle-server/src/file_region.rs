@@ -95,13 +95,7 @@ impl FileRegion {
     fn read_into(&self, file: &DataFile, out: &mut Vec<u8>, wait: Wait) -> io::Result<()> {
         self.check_len(file)?;
         let len = usize::try_from(self.len).map_err(io::Error::other)?;
-        let start = out.len();
-        out.resize(start + len, 0);
-        let read = read_exact_at(file, &mut out[start..], self.offset, wait);
-        if read.is_err() {
-            out.truncate(start);
-        }
-        read
+        append_exact_at(file, out, len, self.offset, wait)
     }
 
     /// Fails with `UnexpectedEof` unless `file` holds the region.
@@ -129,21 +123,33 @@ enum Wait {
     No,
 }
 
-/// Fills `buf` from `file` at `offset` with `preadv2`; [`Wait::No`] passes `RWF_NOWAIT`,
-/// so pages not in memory fail the read with `WouldBlock` (as does a filesystem without
-/// that flag) instead of blocking.
-fn read_exact_at(file: &DataFile, buf: &mut [u8], offset: u64, wait: Wait) -> io::Result<()> {
+/// Appends `len` bytes of `file` from `offset` to `out` with `preadv2`; [`Wait::No`] passes
+/// `RWF_NOWAIT`, so pages not in memory fail the read with `WouldBlock` (as does a
+/// filesystem without that flag) instead of blocking. On error `out` is as it was.
+///
+/// The kernel writes straight into `out`'s spare capacity, which is never zeroed: that
+/// would be one more pass over every byte of every small block.
+fn append_exact_at(
+    file: &DataFile,
+    out: &mut Vec<u8>,
+    len: usize,
+    offset: u64,
+    wait: Wait,
+) -> io::Result<()> {
     let flags = match wait {
         Wait::Yes => 0,
         Wait::No => libc::RWF_NOWAIT,
     };
+    out.reserve(len);
+    let spare = &mut out.spare_capacity_mut()[..len];
     let mut done = 0;
-    while done < buf.len() {
-        let rest = &mut buf[done..];
+    while done < len {
+        let rest = &mut spare[done..];
         let iov = libc::iovec { iov_base: rest.as_mut_ptr().cast(), iov_len: rest.len() };
         let at = libc::off_t::try_from(offset + done as u64).map_err(io::Error::other)?;
-        // SAFETY: the iovec describes `rest`, which is valid and exclusively borrowed for
-        // the call, and the descriptor is open for as long as `file` lives.
+        // SAFETY: the iovec describes `rest`, memory owned by `out` and exclusively
+        // borrowed for the call (the kernel only writes it), and the descriptor is open for
+        // as long as `file` lives.
         let n = unsafe { libc::preadv2(file.file().as_raw_fd(), &iov, 1, at, flags) };
         match n {
             n if n > 0 => done += n as usize,
@@ -165,6 +171,9 @@ fn read_exact_at(file: &DataFile, buf: &mut [u8], offset: u64, wait: Wait) -> io
             }
         }
     }
+    // SAFETY: the loop ends only once `preadv2` has written all `len` bytes after the old
+    // end, within the capacity reserved above.
+    unsafe { out.set_len(out.len() + len) };
     Ok(())
 }
 
@@ -204,8 +213,8 @@ impl OpenRegion {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "read past the region"));
         }
         tokio::task::spawn_blocking(move || {
-            let mut buf = vec![0u8; len];
-            read_exact_at(&self.file, &mut buf, self.offset + pos, Wait::Yes)?;
+            let mut buf = Vec::new();
+            append_exact_at(&self.file, &mut buf, len, self.offset + pos, Wait::Yes)?;
             Ok((self, buf))
         })
         .await
