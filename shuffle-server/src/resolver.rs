@@ -6,7 +6,6 @@
 //! them, so the path computation must match `DiskBlockManager` bit for bit. All file access
 //! runs on the blocking pool within the daemon's open-file bound.
 
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -43,8 +42,7 @@ pub fn file_path(info: &ExecutorShuffleInfo, file_name: &str) -> Result<PathBuf>
     if !path.ends_with('/') {
         path.push('/');
     }
-    // Writing to a String cannot fail.
-    let _ = write!(path, "{sub:02x}/");
+    push_sub_dir(&mut path, sub.unsigned_abs());
     java_normalize_into(&mut path, file_name);
     if path.len() > 1 && path.ends_with('/') {
         path.pop();
@@ -67,8 +65,51 @@ fn java_normalize_into(path: &mut String, part: &str) {
     }
 }
 
+/// Appends Spark's `"%02x/"` of sub-directory `sub`, without `format!`'s machinery: this and
+/// [`shuffle_file`] run for every block served, and formatting was most of their cost.
+fn push_sub_dir(path: &mut String, sub: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 8];
+    let mut n = sub;
+    let mut start = digits.len();
+    while n > 0 || start > digits.len() - 2 {
+        start -= 1;
+        digits[start] = HEX[(n % 16) as usize];
+        n /= 16;
+    }
+    path.extend(digits[start..].iter().map(|&d| char::from(d)));
+    path.push('/');
+}
+
+/// `shuffle_<shuffle_id>_<map_id>_0.<suffix>`, the name of a shuffle file.
 fn shuffle_file(shuffle_id: i32, map_id: i64, suffix: &str) -> String {
-    format!("shuffle_{shuffle_id}_{map_id}_0.{suffix}")
+    let mut name = String::with_capacity(40 + suffix.len());
+    name.push_str("shuffle_");
+    push_decimal(&mut name, shuffle_id.into());
+    name.push('_');
+    push_decimal(&mut name, map_id);
+    name.push_str("_0.");
+    name.push_str(suffix);
+    name
+}
+
+/// Appends `v` in decimal, as [`push_sub_dir`] does hex.
+fn push_decimal(out: &mut String, v: i64) {
+    let mut digits = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push('-');
+    }
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// Resolves blocks of registered executors to file regions; cheap to clone.
@@ -309,6 +350,23 @@ mod tests {
         assert_eq!(file_path(&info, "hello").expect("path"), PathBuf::from("/12/hello"));
         let info = info_in(&[Path::new("rel//")], 64);
         assert_eq!(file_path(&info, "a//b/").expect("path"), PathBuf::from("rel/0e/a/b"));
+    }
+
+    #[test]
+    fn names_and_sub_dirs_are_spelled_as_format_would() {
+        for (shuffle_id, map_id) in [(0, 0), (7, 123_456), (-1, -1), (i32::MIN, i64::MIN)] {
+            let expected = format!("shuffle_{shuffle_id}_{map_id}_0.index");
+            assert_eq!(shuffle_file(shuffle_id, map_id, "index"), expected);
+        }
+        assert_eq!(
+            shuffle_file(i32::MAX, i64::MAX, "data"),
+            format!("shuffle_{}_{}_0.data", i32::MAX, i64::MAX)
+        );
+        for sub in [0, 9, 0x0e, 0xff, 0x142, u32::MAX] {
+            let mut path = String::new();
+            push_sub_dir(&mut path, sub);
+            assert_eq!(path, format!("{sub:02x}/"));
+        }
     }
 
     #[test]
