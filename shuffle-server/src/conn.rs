@@ -40,7 +40,7 @@ use crate::auth::{self, Gate};
 use crate::error::{Error, Result};
 use crate::file_region::{send_spliced, FileRegion, OpenRegion, Splice};
 use crate::handler::{self, Client};
-use crate::metrics::{self, counter, gauge};
+use crate::metrics::{self, counter, gauge, ChunkMeters};
 use crate::state::State;
 use crate::stream::{Chunk, ConnId};
 use crate::tls::TLS_HANDSHAKE_RECORD;
@@ -341,7 +341,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         let start = self.out.len();
         ChunkFetchSuccess::put_header_for(&mut self.out, id, located.region.len);
         let read = located.region.read_to(self.state.resolver().files(), &mut self.out).await;
-        match located.loaded(read) {
+        match located.loaded(read, self.state.chunk_meters()) {
             Ok(((), _in_flight)) if self.out.len() >= OUT_FLUSH => self.flush_out().await,
             Ok(_) => Ok(()),
             Err(reason) => {
@@ -388,7 +388,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         } else {
             located.region.open(files).await.map(Body::File)
         };
-        let (body, in_flight) = located.loaded(body)?;
+        let (body, in_flight) = located.loaded(body, self.state.chunk_meters())?;
         Ok(Sending { body, _in_flight: in_flight })
     }
 
@@ -588,12 +588,13 @@ impl Located {
     fn loaded<T>(
         self,
         body: std::io::Result<T>,
+        meters: &ChunkMeters,
     ) -> Result<(T, crate::state::ChunkInFlight), String> {
         let Self { exec, block, region, in_flight } = self;
         let body = body.map_err(|e| {
             format!("Error opening block {block} of {exec}: {}: {e}", region.path.display())
         })?;
-        metrics::mark_chunk(&block, region.len);
+        meters.mark(&block, region.len);
         Ok((body, in_flight))
     }
 }

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ::metrics::Counter;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use shuffle_protocol::block_id::BlockId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -51,18 +52,39 @@ pub const ACTIVE_STREAMS: &str = "activeStreams";
 /// Counter: authentication handshakes refused, wrong secrets included (ours).
 pub const NUM_AUTH_FAILURES: &str = "numAuthFailures";
 
-/// Marks one chunk handed out: Spark's blockTransferMessageRate, blockTransferRate (a batch
-/// counts its reduce partitions) and blockTransferRateBytes.
-pub fn mark_chunk(block: &BlockId, bytes: u64) {
-    let blocks = match *block {
-        BlockId::ShuffleBatch { start_reduce_id, end_reduce_id, .. } => {
-            u64::try_from(i64::from(end_reduce_id) - i64::from(start_reduce_id)).unwrap_or(0)
+/// Spark's per-chunk meters: blockTransferMessageRate, blockTransferRate (a batch chunk
+/// counts its reduce partitions) and blockTransferRateBytes. Registered once, because
+/// finding a counter by name costs more than counting, and every chunk served counts.
+#[derive(Debug, Clone)]
+pub struct ChunkMeters {
+    messages: Counter,
+    blocks: Counter,
+    bytes: Counter,
+}
+
+impl ChunkMeters {
+    /// The meters in the recorder installed now, or no-ops if there is none: register
+    /// after [`install`].
+    pub fn registered() -> Self {
+        Self {
+            messages: counter!(BLOCK_TRANSFER_MESSAGE_RATE),
+            blocks: counter!(BLOCK_TRANSFER_RATE),
+            bytes: counter!(BLOCK_TRANSFER_RATE_BYTES),
         }
-        _ => 1,
-    };
-    counter!(BLOCK_TRANSFER_MESSAGE_RATE).increment(1);
-    counter!(BLOCK_TRANSFER_RATE).increment(blocks);
-    counter!(BLOCK_TRANSFER_RATE_BYTES).increment(bytes);
+    }
+
+    /// Counts one chunk of `block`, `bytes` long, handed out.
+    pub fn mark(&self, block: &BlockId, bytes: u64) {
+        let blocks = match *block {
+            BlockId::ShuffleBatch { start_reduce_id, end_reduce_id, .. } => {
+                u64::try_from(i64::from(end_reduce_id) - i64::from(start_reduce_id)).unwrap_or(0)
+            }
+            _ => 1,
+        };
+        self.messages.increment(1);
+        self.blocks.increment(blocks);
+        self.bytes.increment(bytes);
+    }
 }
 
 /// Installs the Prometheus recorder as the process-wide one and describes every metric.
@@ -220,6 +242,25 @@ mod tests {
         let mut out = String::new();
         s.read_to_string(&mut out).await.expect("read");
         out
+    }
+
+    #[test]
+    fn chunk_meters_count_into_the_recorder_they_were_registered_with() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let meters = ::metrics::with_local_recorder(&recorder, ChunkMeters::registered);
+        let batch = BlockId::ShuffleBatch {
+            shuffle_id: 0,
+            map_id: 1,
+            start_reduce_id: 2,
+            end_reduce_id: 5,
+        };
+        meters.mark(&batch, 100);
+        meters.mark(&BlockId::Shuffle { shuffle_id: 0, map_id: 1, reduce_id: 7 }, 5);
+        let page = handle.render();
+        assert!(page.contains("\nblockTransferMessageRate 2\n"), "{page}");
+        assert!(page.contains("\nblockTransferRate 4\n"), "{page}");
+        assert!(page.contains("\nblockTransferRateBytes 105\n"), "{page}");
     }
 
     #[tokio::test]

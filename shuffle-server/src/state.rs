@@ -1,6 +1,6 @@
 //! What every connection shares: configuration, registered executors, the block resolver,
-//! open streams, the count of chunks being sent, registered Mesos drivers and per-app
-//! request times.
+//! open streams, the count of chunks being sent, registered Mesos drivers, per-app request
+//! times and the per-chunk meters.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::drivers::{Activity, Drivers};
 use crate::error::Result;
+use crate::metrics::ChunkMeters;
 use crate::open_files::OpenFiles;
 use crate::registry::{Registry, DB_FILE};
 use crate::resolver::BlockResolver;
@@ -27,6 +28,7 @@ struct Inner {
     chunks_in_flight: Arc<AtomicU64>,
     drivers: Drivers,
     activity: Activity,
+    chunk_meters: ChunkMeters,
 }
 
 impl State {
@@ -68,6 +70,7 @@ impl State {
                 chunks_in_flight: Arc::new(AtomicU64::new(0)),
                 drivers,
                 activity,
+                chunk_meters: ChunkMeters::registered(),
             }),
         }
     }
@@ -100,6 +103,12 @@ impl State {
     /// When each application last made a request (tracked only for the idle rule).
     pub fn activity(&self) -> &Activity {
         &self.inner.activity
+    }
+
+    /// Spark's per-chunk meters, in the metrics recorder installed when this state was
+    /// built.
+    pub fn chunk_meters(&self) -> &ChunkMeters {
+        &self.inner.chunk_meters
     }
 
     /// Counts one more chunk being sent, unless `spark.shuffle.maxChunksBeingTransferred`
