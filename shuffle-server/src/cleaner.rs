@@ -104,9 +104,8 @@ pub async fn clean_once(state: &State, now: Instant) -> Cleaned {
             }
         }
     }
-    let files = state.resolver().files().clone();
-    let sweeper = files.clone();
-    if let Err(e) = files.run(move || sweeper.close_deleted()).await {
+    let sweeper = state.resolver().files().clone();
+    if let Err(e) = state.resolver().files().run(move || sweeper.close_deleted()).await {
         error!(error = %e, "closing deleted data files failed");
     }
     out

@@ -389,7 +389,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             located.region.open(files).await.map(Body::File)
         };
         let (body, in_flight) = located.loaded(body, self.state.chunk_meters())?;
-        Ok(Sending { body, _in_flight: in_flight })
+        Ok(Sending { body, in_flight })
     }
 
     /// Sends the queued file bodies before finding and reading a chunk (an index or data file
@@ -426,11 +426,11 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         Ok(Located { exec, block, region, in_flight })
     }
 
-    /// Queues a frame header and its body: an in-memory body with it; a file body after
-    /// everything queued is written, by sendfile (or, encrypted or over TLS, through user
-    /// space).
+    /// Queues a frame header and its body: an in-memory body with it; a file body in its
+    /// place in the output, sent by sendfile when the output is written (encrypted or over
+    /// TLS, it goes through user space once everything queued before it is written).
     async fn send(&mut self, header: &Bytes, body: Sending) -> Result<()> {
-        let Sending { body, _in_flight } = body;
+        let Sending { body, in_flight } = body;
         let region = match body {
             Body::Memory(bytes) => return self.queue(&[header, &bytes]).await,
             Body::File(region) => region,
@@ -442,7 +442,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             // the slots others wait for (see `flush_if_no_free_slot` for kept files').
             let holds_slot = region.holds_slot();
             let splice = Splice { at: self.out.len(), region };
-            self.bodies.push(QueuedBody { splice, in_flight: _in_flight });
+            self.bodies.push(QueuedBody { splice, in_flight });
             if holds_slot || self.bodies.len() >= MAX_QUEUED_BODIES {
                 self.flush_out().await?;
             }
@@ -525,14 +525,14 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     /// until flushed; a plain socket has nothing to flush).
     async fn flush_out(&mut self) -> Result<()> {
         if !self.bodies.is_empty() {
+            let socket = self.writer.get_ref().sendfile_socket().ok_or_else(|| {
+                std::io::Error::other("file bodies queued for a socket that cannot take them")
+            })?;
             let (splices, in_flight): (Vec<_>, Vec<_>) = std::mem::take(&mut self.bodies)
                 .into_iter()
                 .map(|body| (body.splice, body.in_flight))
                 .unzip();
             let out = std::mem::take(&mut self.out);
-            let socket = self.writer.get_ref().sendfile_socket().ok_or_else(|| {
-                std::io::Error::other("file bodies queued for a socket that cannot take them")
-            })?;
             // Part of a body may be out after an error; the stream can no longer be framed,
             // so any error closes the connection.
             let written = send_spliced(socket, out, splices, self.idle).await?;
@@ -602,7 +602,7 @@ impl Located {
 /// A chunk ready to go, counted as being transferred until it is sent (or queued).
 struct Sending {
     body: Body,
-    _in_flight: crate::state::ChunkInFlight,
+    in_flight: crate::state::ChunkInFlight,
 }
 
 /// A file body queued in the output behind its header, counted as a chunk being

@@ -65,19 +65,9 @@ fn java_normalize_into(path: &mut String, part: &str) {
     }
 }
 
-/// Appends Spark's `"%02x/"` of sub-directory `sub`, without `format!`'s machinery: this and
-/// [`shuffle_file`] run for every block served, and formatting was most of their cost.
+/// Appends Spark's `"%02x/"` of sub-directory `sub`.
 fn push_sub_dir(path: &mut String, sub: u32) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = [0u8; 8];
-    let mut n = sub;
-    let mut start = digits.len();
-    while n > 0 || start > digits.len() - 2 {
-        start -= 1;
-        digits[start] = HEX[(n % 16) as usize];
-        n /= 16;
-    }
-    path.extend(digits[start..].iter().map(|&d| char::from(d)));
+    push_digits(path, sub.into(), 16, 2);
     path.push('/');
 }
 
@@ -93,23 +83,28 @@ fn shuffle_file(shuffle_id: i32, map_id: i64, suffix: &str) -> String {
     name
 }
 
-/// Appends `v` in decimal, as [`push_sub_dir`] does hex.
+/// Appends `v` in decimal.
 fn push_decimal(out: &mut String, v: i64) {
-    let mut digits = [0u8; 20];
-    let mut n = v.unsigned_abs();
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
     if v < 0 {
         out.push('-');
     }
-    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+    push_digits(out, v.unsigned_abs(), 10, 1);
+}
+
+/// Appends `n` in `radix` (at most 16, lower-case), zero-padded to `min_width` digits.
+/// File names and sub-dirs are spelled for every block served, and `format!`'s machinery
+/// was most of their cost.
+fn push_digits(out: &mut String, mut n: u64, radix: u64, min_width: usize) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // u64::MAX has 20 decimal digits; callers pad to at most 2.
+    let mut buf = [b'0'; 20];
+    let mut start = buf.len();
+    while n > 0 || buf.len() - start < min_width.max(1) {
+        start -= 1;
+        buf[start] = DIGITS[(n % radix) as usize];
+        n /= radix;
+    }
+    out.extend(buf[start..].iter().map(|&d| char::from(d)));
 }
 
 /// Resolves blocks of registered executors to file regions; cheap to clone.

@@ -7,7 +7,6 @@
 //! so nothing depends on how fast the machine is.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -19,6 +18,7 @@ use shuffle_client::{ClientConfig, FetchOptions, ShuffleClient, Transfer};
 use shuffle_protocol::shuffle::ExecutorShuffleInfo;
 use shuffle_tests::daemon::Daemon;
 use shuffle_tests::fixture::{Shape, ShuffleFixture, SUB_DIRS};
+use shuffle_tests::limit;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
@@ -32,9 +32,9 @@ const EXEC: &str = "3";
 /// or empty.
 const SHAPE: Shape = Shape { shuffle_id: 7, maps: 40, reduces: 20, map_id_base: 5000 };
 
-/// Limit on each step that waits for something, so a hang fails the test instead of the
-/// suite.
-const STEP: Duration = Duration::from_secs(60);
+/// The client's request timeout while the relay holds a connection: long enough that the
+/// hold does not look like a dead connection.
+const HOLD_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long a daemon metric may take to reach its expected value.
 const SETTLE: Duration = Duration::from_secs(20);
@@ -106,13 +106,6 @@ fn client(configure: impl FnOnce(&mut ClientConfig)) -> ShuffleClient {
         ClientConfig { retry_wait: Duration::from_millis(100), ..ClientConfig::default() };
     configure(&mut config);
     ShuffleClient::new(config)
-}
-
-/// Awaits `f` for at most [`STEP`].
-async fn limit<T>(what: &str, f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(STEP, f)
-        .await
-        .unwrap_or_else(|_| panic!("{what} did not finish within {STEP:?}"))
 }
 
 /// A fixture, a daemon on a fresh state dir, and a client that registered the executor
@@ -283,8 +276,7 @@ const OPEN_OVERHEAD: u64 = 1024;
 async fn fetch_across_daemon_restart(transfer: Transfer) {
     let (fixture, state, mut daemon, client) = setup(|c| {
         c.max_retries = 3;
-        // The hold must not look like a dead connection.
-        c.request_timeout = STEP;
+        c.request_timeout = HOLD_TIMEOUT;
     })
     .await;
     let port = daemon.port();
