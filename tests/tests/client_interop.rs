@@ -303,15 +303,55 @@ async fn client_against_jvm_external_shuffle_service() {
     check_client_against(service.addr()).await;
 }
 
+/// An application that registers a driver only to see the JVM service's cleaner run.
+const PROBE_APP: &str = "app-cleaner-probe";
+
+/// Starts Spark's Mesos shuffle service, cleaner every second (so a missed heartbeat shows
+/// within the test), and restarts it until its cleaner is seen to expire an application.
+///
+/// Spark 3.5.6's `MesosExternalBlockHandler` schedules its first cleaner pass at delay 0
+/// before its constructor has created the map of registered apps. When that pass wins the
+/// race it throws, the scheduled executor silently cancels every later pass, and no
+/// application ever times out on that JVM. A CI run hit this; the reference must not fail
+/// our test for its own bug, so a probe driver with a 1 ms timeout checks the cleaner first.
+async fn start_jvm_mesos_service_with_live_cleaner() -> JvmShuffleService {
+    const ATTEMPTS: usize = 3;
+    let expired = format!("Application {PROBE_APP} timed out");
+    let client = client(|_| {});
+    for attempt in 1..=ATTEMPTS {
+        let service = tokio::task::block_in_place(|| {
+            JvmShuffleService::start(
+                ServiceKind::Mesos,
+                &[("spark.shuffle.cleaner.interval", "1s")],
+            )
+        })
+        .unwrap_or_else(|e| panic!("starting the JVM Mesos service: {e}"));
+        let probe = limit(
+            "register probe driver",
+            client.register_driver(service.addr(), PROBE_APP, Duration::from_millis(1)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("RegisterDriver of the probe: {e}"));
+        probe.close().await;
+        // Three cleaner intervals: one pass may run just before the registration lands.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        while !service.log().contains(&expired) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if service.log().contains(&expired) {
+            return service;
+        }
+        eprintln!("attempt {attempt}: the JVM service's cleaner never ran; restarting it");
+    }
+    panic!("the JVM Mesos service's cleaner did not run in {ATTEMPTS} starts");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn driver_registration_against_jvm_mesos_shuffle_service() {
     if !require_real_spark() {
         return;
     }
-    // Expiry checks every second, so a missed heartbeat shows within the test.
-    let service =
-        JvmShuffleService::start(ServiceKind::Mesos, &[("spark.shuffle.cleaner.interval", "1s")])
-            .unwrap_or_else(|e| panic!("starting the JVM Mesos service: {e}"));
+    let service = start_jvm_mesos_service_with_live_cleaner().await;
     check_driver_registration_against(service.addr()).await;
     let log = service.log();
     assert!(log.contains(&format!("Received registration request from app {APP}")), "{log}");
