@@ -6,9 +6,12 @@
 //! Spark trusts these files blindly; we validate them once at load so that a damaged file
 //! fails its fetches with a clear reason instead of serving garbage ranges.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+use shuffle_protocol::shuffle::ExecutorShuffleInfo;
 
 use crate::error::{Error, Result};
 use crate::lru::Lru;
@@ -128,57 +131,126 @@ impl ShuffleIndex {
     }
 }
 
-/// Parsed index files by path, bounded by their total size and evicted least recently used
-/// first (Spark's `spark.shuffle.service.index.cache.size`). Cheap to clone.
+/// What a parsed index is cached under: the executor registration it was found for and the
+/// map output. A hit then needs no path: spelling the index file's path and hashing it was a
+/// third of the instructions a small block cost.
+///
+/// A registration is known by the address of its shared info. The cache entry holds that
+/// info, so no later registration can get the same address while the entry lives; a
+/// registration that replaced it has a new address and finds the files afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IndexKey {
+    registration: usize,
+    shuffle_id: i32,
+    map_id: i64,
+}
+
+impl IndexKey {
+    /// The key of map output (`shuffle_id`, `map_id`) of the executor registered as `info`.
+    pub fn new(info: &Arc<ExecutorShuffleInfo>, shuffle_id: i32, map_id: i64) -> Self {
+        Self { registration: Arc::as_ptr(info) as usize, shuffle_id, map_id }
+    }
+}
+
+#[derive(Debug)]
+struct Cached {
+    index: Arc<ShuffleIndex>,
+    /// Keeps the registration's address, part of the key, from being reused.
+    _registration: Arc<ExecutorShuffleInfo>,
+}
+
+#[derive(Debug)]
+struct Entries {
+    by_key: Lru<IndexKey, Cached>,
+    /// The keys each index file is cached under, to forget a deleted file. Usually one;
+    /// registrations that share dirs find the same files.
+    keys_by_path: HashMap<PathBuf, Vec<IndexKey>>,
+}
+
+impl Entries {
+    /// Drops `key` from the keys of `path` (its entry went out of the cache).
+    fn unlink(&mut self, path: &Path, key: &IndexKey) {
+        if let Some(keys) = self.keys_by_path.get_mut(path) {
+            keys.retain(|k| k != key);
+            if keys.is_empty() {
+                self.keys_by_path.remove(path);
+            }
+        }
+    }
+}
+
+/// Parsed index files, bounded by their total size and evicted least recently used first
+/// (Spark's `spark.shuffle.service.index.cache.size`). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct IndexCache {
-    inner: Arc<Mutex<Lru<Arc<ShuffleIndex>>>>,
+    inner: Arc<Mutex<Entries>>,
     files: OpenFiles,
 }
 
 impl IndexCache {
     /// A cache holding at most `capacity` bytes of index files, reading through `files`.
     pub fn new(capacity: u64, files: OpenFiles) -> Self {
-        Self { inner: Arc::new(Mutex::new(Lru::new(capacity))), files }
+        let entries = Entries { by_key: Lru::new(capacity), keys_by_path: HashMap::new() };
+        Self { inner: Arc::new(Mutex::new(entries)), files }
     }
 
-    /// The parsed index file at `path`, read on the blocking pool if not cached; on a load,
-    /// `data_path` names the data file it indexes.
+    /// The parsed index of map output (`shuffle_id`, `map_id`) of the executor registered as
+    /// `info`. If it is not cached, `paths` names the index file and the data file it
+    /// indexes, and the index file is read on the blocking pool.
     ///
-    /// Two concurrent misses on one path may both read the file; the second insert wins.
+    /// Two concurrent misses on one key may both read the file; the second insert wins.
     /// That costs a read, never correctness, and keeps the lock out of the I/O.
     pub async fn get(
         &self,
-        path: &Path,
-        data_path: impl FnOnce() -> Result<PathBuf>,
+        info: &Arc<ExecutorShuffleInfo>,
+        shuffle_id: i32,
+        map_id: i64,
+        paths: impl FnOnce() -> Result<(PathBuf, PathBuf)>,
     ) -> Result<Arc<ShuffleIndex>> {
-        if let Some(index) = self.lock().get(path) {
-            return Ok(index);
+        let key = IndexKey::new(info, shuffle_id, map_id);
+        if let Some(cached) = self.lock().by_key.get(&key) {
+            return Ok(cached.index.clone());
         }
-        let owned = path.to_owned();
+        let (path, data_path) = paths()?;
+        let read_path = path.clone();
         let bytes = self
             .files
-            .run(move || std::fs::read(&owned))
+            .run(move || std::fs::read(&read_path))
             .await?
-            .map_err(|source| Error::IndexRead { path: path.to_owned(), source })?;
-        let index = ShuffleIndex::parse(path.to_owned(), Arc::from(data_path()?), &bytes)?;
-        let index = Arc::new(index);
-        let replaced = self.lock().insert(path, index.clone(), index.weight());
-        drop(replaced);
+            .map_err(|source| Error::IndexRead { path: path.clone(), source })?;
+        let index = Arc::new(ShuffleIndex::parse(path.clone(), Arc::from(data_path), &bytes)?);
+        let cached = Cached { index: index.clone(), _registration: info.clone() };
+        let out = {
+            let mut entries = self.lock();
+            let out = entries.by_key.insert(key, cached, index.weight());
+            for (key, gone) in &out {
+                entries.unlink(gone.index.path(), key);
+            }
+            if entries.by_key.contains(&key) {
+                entries.keys_by_path.entry(path).or_default().push(key);
+            }
+            out
+        };
+        drop(out);
         Ok(index)
     }
 
-    /// Forgets `path` (its file was deleted).
+    /// Forgets the index file at `path` (it was deleted), under every key it is cached under.
     pub fn invalidate(&self, path: &Path) {
-        self.lock().remove(path);
+        let forgotten: Vec<Cached> = {
+            let mut entries = self.lock();
+            let keys = entries.keys_by_path.remove(path).unwrap_or_default();
+            keys.iter().filter_map(|key| entries.by_key.remove(key)).collect()
+        };
+        drop(forgotten);
     }
 
     /// Total bytes of the cached index files.
     pub fn weight(&self) -> u64 {
-        self.lock().weight()
+        self.lock().by_key.weight()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Lru<Arc<ShuffleIndex>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // The critical sections cannot panic half-way, so a poisoned lock still holds a
         // consistent map.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -199,11 +271,6 @@ mod tests {
 
     fn data() -> Arc<Path> {
         Arc::from(Path::new("x.data"))
-    }
-
-    fn data_of(index: &Path) -> impl FnOnce() -> Result<PathBuf> {
-        let data = index.with_extension("data");
-        move || Ok(data)
     }
 
     fn defect(offsets: &[i64]) -> Option<IndexDefect> {
@@ -242,6 +309,26 @@ mod tests {
         assert_eq!(index(&[0]).expect("valid").partitions(), 0);
     }
 
+    /// A registration; the cache knows it by its address only.
+    fn registration() -> Arc<ExecutorShuffleInfo> {
+        Arc::new(ExecutorShuffleInfo {
+            local_dirs: vec!["/unused".into()],
+            sub_dirs_per_local_dir: 1,
+            shuffle_manager: "org.apache.spark.shuffle.sort.SortShuffleManager".into(),
+        })
+    }
+
+    /// Map output `map_id` of shuffle 0, cached for `info`, from the index file `path`.
+    async fn get(
+        cache: &IndexCache,
+        info: &Arc<ExecutorShuffleInfo>,
+        map_id: i64,
+        path: &Path,
+    ) -> Result<Arc<ShuffleIndex>> {
+        let paths = (path.to_owned(), path.with_extension("data"));
+        cache.get(info, 0, map_id, move || Ok(paths)).await
+    }
+
     #[tokio::test]
     async fn cache_loads_evicts_least_recent_and_invalidates() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -252,30 +339,51 @@ mod tests {
                 p
             })
             .collect();
+        let info = registration();
         // Room for two 24-byte files.
         let cache = IndexCache::new(50, OpenFiles::new(4));
-        cache.get(&paths[0], data_of(&paths[0])).await.expect("load 0");
-        cache.get(&paths[1], data_of(&paths[1])).await.expect("load 1");
-        cache.get(&paths[0], data_of(&paths[0])).await.expect("hit 0");
-        cache.get(&paths[2], data_of(&paths[2])).await.expect("load 2, evicting 1");
+        get(&cache, &info, 0, &paths[0]).await.expect("load 0");
+        get(&cache, &info, 1, &paths[1]).await.expect("load 1");
+        get(&cache, &info, 0, &paths[0]).await.expect("hit 0");
+        get(&cache, &info, 2, &paths[2]).await.expect("load 2, evicting 1");
         assert_eq!(cache.weight(), 48);
 
         // Prove what is cached by deleting the files: cached entries still answer.
         for p in &paths {
             std::fs::remove_file(p).expect("remove");
         }
-        assert!(cache.get(&paths[0], data_of(&paths[0])).await.is_ok());
-        assert!(cache.get(&paths[2], data_of(&paths[2])).await.is_ok());
-        assert!(matches!(
-            cache.get(&paths[1], data_of(&paths[1])).await,
-            Err(Error::IndexRead { .. })
-        ));
+        let hit = get(&cache, &info, 0, &paths[0]).await.expect("cached");
+        assert_eq!(
+            (hit.path(), &**hit.data_path()),
+            (&*paths[0], &*paths[0].with_extension("data"))
+        );
+        assert!(get(&cache, &info, 2, &paths[2]).await.is_ok());
+        assert!(matches!(get(&cache, &info, 1, &paths[1]).await, Err(Error::IndexRead { .. })));
         cache.invalidate(&paths[0]);
-        assert!(matches!(
-            cache.get(&paths[0], data_of(&paths[0])).await,
-            Err(Error::IndexRead { .. })
-        ));
+        assert!(matches!(get(&cache, &info, 0, &paths[0]).await, Err(Error::IndexRead { .. })));
         assert_eq!(cache.weight(), 24);
+        assert_eq!(cache.lock().keys_by_path.len(), 1, "evicted and forgotten files unlinked");
+    }
+
+    #[tokio::test]
+    async fn a_new_registration_reads_afresh_and_a_deletion_forgets_every_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("shuffle_0_0_0.index");
+        std::fs::write(&path, bytes_of(&[0, 5])).expect("write");
+        let cache = IndexCache::new(1 << 20, OpenFiles::new(4));
+        let (old, new) = (registration(), registration());
+        assert_eq!(get(&cache, &old, 0, &path).await.expect("load").range(0, 1).ok(), Some((0, 5)));
+        // The executor registered again (same dirs) and its file was rewritten since.
+        std::fs::write(&path, bytes_of(&[0, 9])).expect("rewrite");
+        assert_eq!(get(&cache, &new, 0, &path).await.expect("load").range(0, 1).ok(), Some((0, 9)));
+        assert_eq!(cache.weight(), 32, "both registrations' parses are cached");
+        std::fs::remove_file(&path).expect("remove");
+        cache.invalidate(&path);
+        assert_eq!(cache.weight(), 0);
+        for info in [&old, &new] {
+            assert!(matches!(get(&cache, info, 0, &path).await, Err(Error::IndexRead { .. })));
+        }
+        assert!(cache.lock().keys_by_path.is_empty());
     }
 
     #[tokio::test]
@@ -284,10 +392,12 @@ mod tests {
         let p = dir.path().join("a.index");
         std::fs::write(&p, bytes_of(&[0, 7])).expect("write");
         let cache = IndexCache::new(0, OpenFiles::new(1));
+        let info = registration();
         assert_eq!(
-            cache.get(&p, data_of(&p)).await.expect("load").range(0, 1).expect("range"),
+            get(&cache, &info, 0, &p).await.expect("load").range(0, 1).expect("range"),
             (0, 7)
         );
         assert_eq!(cache.weight(), 0);
+        assert!(cache.lock().keys_by_path.is_empty(), "an index not kept is not linked");
     }
 }

@@ -1,26 +1,24 @@
-//! A least-recently-used map from file paths to cached values, bounded by total weight:
-//! the [`index`](crate::index) cache weighs parsed index files in bytes, the kept data files
-//! of [`open_files`](crate::open_files) count one each.
+//! A least-recently-used map bounded by total weight: the [`index`](crate::index) cache
+//! weighs parsed index files in bytes, the kept data files of
+//! [`open_files`](crate::open_files) count one each.
 //!
 //! Both are looked up for every block served, so a hit only stamps the entry: the use
 //! order is kept lazily, one record per entry that may predate its last use, and eviction
 //! moves a stale record up to the entry's last use instead of evicting it.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::hash::Hash;
 
-/// Values by path, least recently used out first once their weights pass the capacity.
+/// Values by key, least recently used out first once their weights pass the capacity.
 #[derive(Debug)]
-pub(crate) struct Lru<V> {
+pub(crate) struct Lru<K, V> {
     capacity: u64,
     weight: u64,
     tick: u64,
-    /// Keyed by the path's bytes: hashing a `Path` walks its components.
-    entries: HashMap<Box<[u8]>, Entry<V>>,
+    entries: HashMap<K, Entry<V>>,
     /// One record per entry, at the tick it was queued at (its last use, or earlier).
-    by_use: BTreeMap<u64, Box<[u8]>>,
+    by_use: BTreeMap<u64, K>,
 }
 
 #[derive(Debug)]
@@ -31,11 +29,7 @@ struct Entry<V> {
     queued: u64,
 }
 
-fn key(path: &Path) -> &[u8] {
-    path.as_os_str().as_bytes()
-}
-
-impl<V: Clone> Lru<V> {
+impl<K: Hash + Eq + Clone, V> Lru<K, V> {
     /// An empty map holding at most `capacity` in weight.
     pub(crate) fn new(capacity: u64) -> Self {
         Self { capacity, weight: 0, tick: 0, entries: HashMap::new(), by_use: BTreeMap::new() }
@@ -51,23 +45,37 @@ impl<V: Clone> Lru<V> {
         self.entries.len()
     }
 
-    /// The value at `path`, now the most recently used.
-    pub(crate) fn get(&mut self, path: &Path) -> Option<V> {
-        let entry = self.entries.get_mut(key(path))?;
+    /// The value at `key`, now the most recently used.
+    pub(crate) fn get<Q>(&mut self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let entry = self.entries.get_mut(key)?;
         self.tick += 1;
         entry.used = self.tick;
-        Some(entry.value.clone())
+        Some(&entry.value)
     }
 
-    /// Puts `value` at `path`, evicting the least recently used entries until it fits; a
+    /// Whether `key` has a value; not a use.
+    pub(crate) fn contains<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.entries.contains_key(key)
+    }
+
+    /// Puts `value` at `key`, evicting the least recently used entries until it fits; a
     /// value heavier than the whole capacity is not kept (it would only evict everything
-    /// else). Returns what went out, the value it replaced included, so that the caller
-    /// can drop it outside its lock.
-    pub(crate) fn insert(&mut self, path: &Path, value: V, weight: u64) -> Vec<V> {
+    /// else). Returns what went out, the value it replaced included, with their keys, so
+    /// that the caller can drop them outside its lock.
+    pub(crate) fn insert(&mut self, key: K, value: V, weight: u64) -> Vec<(K, V)> {
         if weight > self.capacity {
             return Vec::new();
         }
-        let mut out: Vec<V> = self.remove(path).into_iter().collect();
+        let mut out: Vec<(K, V)> =
+            self.remove(&key).into_iter().map(|old| (key.clone(), old)).collect();
         while self.weight + weight > self.capacity {
             let Some((queued, oldest)) = self.by_use.pop_first() else { break };
             let Some(entry) = self.entries.get_mut(&oldest) else { continue };
@@ -78,28 +86,31 @@ impl<V: Clone> Lru<V> {
             }
             if let Some(entry) = self.entries.remove(&oldest) {
                 self.weight -= entry.weight;
-                out.push(entry.value);
+                out.push((oldest, entry.value));
             }
         }
         self.tick += 1;
         self.weight += weight;
-        let key: Box<[u8]> = key(path).into();
         self.by_use.insert(self.tick, key.clone());
         self.entries.insert(key, Entry { value, weight, used: self.tick, queued: self.tick });
         out
     }
 
-    /// Takes the value at `path` out.
-    pub(crate) fn remove(&mut self, path: &Path) -> Option<V> {
-        let entry = self.entries.remove(key(path))?;
+    /// Takes the value at `key` out.
+    pub(crate) fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let entry = self.entries.remove(key)?;
         self.by_use.remove(&entry.queued);
         self.weight -= entry.weight;
         Some(entry.value)
     }
 
     /// Every entry, in no particular order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Path, &V)> {
-        self.entries.iter().map(|(key, entry)| (Path::new(OsStr::from_bytes(key)), &entry.value))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.entries.iter().map(|(key, entry)| (key, &entry.value))
     }
 }
 
@@ -107,49 +118,49 @@ impl<V: Clone> Lru<V> {
 mod tests {
     use super::*;
 
-    fn p(name: &str) -> &Path {
-        Path::new(name)
+    fn k(name: &str) -> String {
+        name.to_owned()
     }
 
     #[test]
     fn evicts_least_recently_used_by_weight() {
         let mut lru = Lru::new(10);
-        assert!(lru.insert(p("a"), 'a', 4).is_empty());
-        assert!(lru.insert(p("b"), 'b', 4).is_empty());
-        assert_eq!(lru.get(p("a")), Some('a'));
+        assert!(lru.insert(k("a"), 'a', 4).is_empty());
+        assert!(lru.insert(k("b"), 'b', 4).is_empty());
+        assert_eq!(lru.get("a"), Some(&'a'));
         // c needs 4 of the 2 left: b, the least recently used, goes; a stays.
-        assert_eq!(lru.insert(p("c"), 'c', 4), vec!['b']);
+        assert_eq!(lru.insert(k("c"), 'c', 4), vec![(k("b"), 'b')]);
         assert_eq!((lru.len(), lru.weight()), (2, 8));
-        assert_eq!(lru.get(p("b")), None);
+        assert_eq!(lru.get("b"), None);
         // d needs both out, a (queued before its use) last.
-        lru.get(p("c"));
-        assert_eq!(lru.insert(p("d"), 'd', 10), vec!['a', 'c']);
+        lru.get("c");
+        assert_eq!(lru.insert(k("d"), 'd', 10), vec![(k("a"), 'a'), (k("c"), 'c')]);
         assert_eq!((lru.len(), lru.weight()), (1, 10));
-        assert!(lru.insert(p("e"), 'e', 11).is_empty(), "heavier than the capacity");
-        assert_eq!(lru.get(p("e")), None);
-        assert_eq!(lru.get(p("d")), Some('d'));
+        assert!(lru.insert(k("e"), 'e', 11).is_empty(), "heavier than the capacity");
+        assert_eq!(lru.get("e"), None);
+        assert_eq!(lru.get("d"), Some(&'d'));
     }
 
     #[test]
     fn replacing_and_removing_keep_the_books() {
         let mut lru = Lru::new(3);
-        lru.insert(p("/x/a"), 1, 1);
-        assert_eq!(lru.insert(p("/x/a"), 2, 2), vec![1]);
+        lru.insert(k("/x/a"), 1, 1);
+        assert_eq!(lru.insert(k("/x/a"), 2, 2), vec![(k("/x/a"), 1)]);
         assert_eq!((lru.len(), lru.weight()), (1, 2));
-        assert_eq!(lru.remove(p("/x/a")), Some(2));
-        assert_eq!(lru.remove(p("/x/a")), None);
+        assert_eq!(lru.remove("/x/a"), Some(2));
+        assert_eq!(lru.remove("/x/a"), None);
         assert_eq!((lru.len(), lru.weight()), (0, 0));
         for (i, name) in ["/1", "/2", "/3"].iter().enumerate() {
-            lru.insert(p(name), i, 1);
+            lru.insert(k(name), i, 1);
         }
-        let mut all: Vec<_> = lru.iter().map(|(path, v)| (path.to_owned(), *v)).collect();
+        let mut all: Vec<_> = lru.iter().map(|(key, v)| (key.clone(), *v)).collect();
         all.sort();
-        assert_eq!(all[2], (Path::new("/3").to_owned(), 2));
+        assert_eq!(all[2], (k("/3"), 2));
         // Many uses of one entry leave one record each, and eviction still finds the oldest.
         for _ in 0..100 {
-            lru.get(p("/1"));
+            lru.get("/1");
         }
-        assert_eq!(lru.insert(p("/4"), 3, 1), vec![1]);
+        assert_eq!(lru.insert(k("/4"), 3, 1), vec![(k("/2"), 1)]);
         assert_eq!(lru.by_use.len(), lru.len());
     }
 }

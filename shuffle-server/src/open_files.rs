@@ -14,8 +14,9 @@
 
 use std::fs::File;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -29,7 +30,7 @@ use crate::lru::Lru;
 #[derive(Debug, Clone)]
 pub struct OpenFiles {
     permits: Arc<Semaphore>,
-    kept: Arc<Mutex<Lru<Arc<DataFile>>>>,
+    kept: Arc<Mutex<Kept>>,
     /// Whether any file can be kept (a quarter of the slots is at least one).
     keeps: bool,
 }
@@ -66,6 +67,14 @@ impl DataFile {
     }
 }
 
+/// The kept data files, by the bytes of their paths (hashing a `Path` walks its components).
+type Kept = Lru<Box<[u8]>, Arc<DataFile>>;
+
+/// A kept file's key: its path's bytes.
+fn key(path: &Path) -> &[u8] {
+    path.as_os_str().as_bytes()
+}
+
 impl OpenFiles {
     /// Allows `max` files open at once, up to a quarter of them kept open between fetches.
     pub fn new(max: usize) -> Self {
@@ -99,7 +108,7 @@ impl OpenFiles {
 
     /// The data file at `path` if it is kept open; no I/O, so safe on a runtime worker.
     pub fn kept(&self, path: &Path) -> Option<Arc<DataFile>> {
-        self.lock().get(path)
+        self.lock().get(key(path)).cloned()
     }
 
     /// The data file at `path`: the kept one, or opened now and kept if a slot is free
@@ -115,7 +124,7 @@ impl OpenFiles {
             return Ok(Arc::new(DataFile { file, len, _slot: None }));
         };
         let file = Arc::new(DataFile { file, len, _slot: Some(slot) });
-        let pushed_out = self.lock().insert(path, file.clone(), 1);
+        let pushed_out = self.lock().insert(key(path).into(), file.clone(), 1);
         drop(pushed_out);
         Ok(file)
     }
@@ -123,19 +132,19 @@ impl OpenFiles {
     /// Stops keeping `path` open (its file was deleted). Closing the last descriptor of a
     /// deleted file frees its blocks, which can take a while: call it on the blocking pool.
     pub fn forget(&self, path: &Path) {
-        let forgotten = self.lock().remove(path);
+        let forgotten = self.lock().remove(key(path));
         drop(forgotten);
     }
 
     /// Closes the kept files that were deleted since they were opened (blocking).
     pub fn close_deleted(&self) {
-        let kept: Vec<(PathBuf, Arc<DataFile>)> =
-            self.lock().iter().map(|(path, file)| (path.to_owned(), file.clone())).collect();
+        let kept: Vec<(Box<[u8]>, Arc<DataFile>)> =
+            self.lock().iter().map(|(path, file)| (path.clone(), file.clone())).collect();
         for (path, file) in kept {
             if file.file.metadata().is_ok_and(|meta| meta.nlink() == 0) {
                 let mut kept = self.lock();
                 // Only if it was not reopened (a new file at the same path) meanwhile.
-                if kept.get(&path).is_some_and(|now| Arc::ptr_eq(&now, &file)) {
+                if kept.get(&path).is_some_and(|now| Arc::ptr_eq(now, &file)) {
                     let forgotten = kept.remove(&path);
                     drop(kept);
                     drop(forgotten);
@@ -149,7 +158,7 @@ impl OpenFiles {
         self.lock().len()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Lru<Arc<DataFile>>> {
+    fn lock(&self) -> MutexGuard<'_, Kept> {
         // No critical section can panic half-way, so a poisoned lock still holds a
         // consistent map.
         self.kept.lock().unwrap_or_else(PoisonError::into_inner)

@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use shuffle_protocol::block_id::{non_negative_hash, AppExecId, BlockId, ChecksumAlgorithm};
 use shuffle_protocol::shuffle::{Cause, ExecutorShuffleInfo};
@@ -176,15 +177,17 @@ impl BlockResolver {
 
     async fn shuffle_region(
         &self,
-        info: &ExecutorShuffleInfo,
+        info: &Arc<ExecutorShuffleInfo>,
         shuffle_id: i32,
         map_id: i64,
         start: i32,
         end: i32,
     ) -> Result<FileRegion> {
-        let index_path = file_path(info, &shuffle_file(shuffle_id, map_id, "index"))?;
-        let data_path = || file_path(info, &shuffle_file(shuffle_id, map_id, "data"));
-        let index = self.indexes.get(&index_path, data_path).await?;
+        let paths = || {
+            let index = file_path(info, &shuffle_file(shuffle_id, map_id, "index"))?;
+            Ok((index, file_path(info, &shuffle_file(shuffle_id, map_id, "data"))?))
+        };
+        let index = self.indexes.get(info, shuffle_id, map_id, paths).await?;
         let (offset, len) = index.range(start, end)?;
         Ok(FileRegion { path: index.data_path().clone(), offset, len })
     }
