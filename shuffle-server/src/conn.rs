@@ -18,6 +18,7 @@
 //! from the file in pieces instead of sent by `sendfile`).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,6 +26,7 @@ use shuffle_protocol::block_id::{AppExecId, BlockId, StreamChunkId};
 use shuffle_protocol::message::{
     ChunkFetchFailure, ChunkFetchSuccess, RpcFailure, RpcResponse, StreamFailure, StreamResponse,
 };
+use shuffle_protocol::shuffle::ExecutorShuffleInfo;
 use shuffle_protocol::{
     Inbound, MessageReader, MessageWriter, Outbound, Request, SecureRead, ServerRole,
 };
@@ -144,7 +146,18 @@ struct Conn<R, W> {
     /// File bodies queued in `out` (plaintext sockets only), sent with it by `sendfile`.
     bodies: Vec<QueuedBody>,
     idle: Option<Duration>,
+    /// The executor of the last chunk located, kept while the registry is unchanged.
+    last_exec: Option<RegisteredExec>,
     state: State,
+}
+
+/// An executor's registration as looked up at registry generation `generation`. A stream's
+/// chunks all name one executor, and looking it up (SipHash of both ids, twice, under a
+/// lock) was a tenth of a small block's instructions.
+struct RegisteredExec {
+    generation: u64,
+    exec: Arc<AppExecId>,
+    info: Arc<ExecutorShuffleInfo>,
 }
 
 impl<R, W> Drop for Conn<R, W> {
@@ -167,6 +180,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             out: Vec::new(),
             bodies: Vec::new(),
             idle: state.config().connection_timeout,
+            last_exec: None,
             state: state.clone(),
         }
     }
@@ -404,7 +418,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     }
 
     /// Takes the chunk from its stream and finds its file region; `Err` is the failure text.
-    async fn locate(&self, id: StreamChunkId) -> Result<Located, String> {
+    async fn locate(&mut self, id: StreamChunkId) -> Result<Located, String> {
         let auth = self.client.app_id.as_deref();
         let Chunk { exec, block } = self
             .state
@@ -421,9 +435,32 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
                 self.state.config().max_chunks_being_transferred
             )
         })?;
-        let region =
-            self.state.resolver().resolve(&exec, &block).await.map_err(|e| e.to_string())?;
+        let info = self.registered(&exec).map_err(|e| e.to_string())?;
+        let region = self
+            .state
+            .resolver()
+            .resolve_registered(&info, &block)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(Located { exec, block, region, in_flight })
+    }
+
+    /// Where `exec` keeps its files: the last answer if it was for the same executor and
+    /// the registry has not changed since, else a fresh lookup.
+    fn registered(&mut self, exec: &Arc<AppExecId>) -> Result<Arc<ExecutorShuffleInfo>> {
+        let registry = self.state.resolver().registry();
+        // Read before the lookup: a change after it bumps the generation past this one.
+        let generation = registry.generation();
+        if let Some(last) = &self.last_exec {
+            let same = Arc::ptr_eq(&last.exec, exec) || last.exec == *exec;
+            if last.generation == generation && same {
+                return Ok(last.info.clone());
+            }
+        }
+        let info = registry.get(exec)?;
+        self.last_exec =
+            Some(RegisteredExec { generation, exec: exec.clone(), info: info.clone() });
+        Ok(info)
     }
 
     /// Queues a frame header and its body: an in-memory body with it; a file body in its
@@ -576,7 +613,7 @@ const USER_SPACE_PIECE: usize = 256 * 1024;
 
 /// A chunk taken from its stream and located, not yet read or opened.
 struct Located {
-    exec: std::sync::Arc<AppExecId>,
+    exec: Arc<AppExecId>,
     block: BlockId,
     region: FileRegion,
     in_flight: crate::state::ChunkInFlight,

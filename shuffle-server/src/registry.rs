@@ -7,6 +7,7 @@
 //! store with another major version is refused, as Spark refuses an incompatible LevelDB.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -37,6 +38,8 @@ pub struct Registry {
 #[derive(Debug)]
 struct Inner {
     executors: DashMap<AppExecId, Arc<ExecutorShuffleInfo>>,
+    /// Bumped after every change to `executors` (see [`Registry::generation`]).
+    generation: AtomicU64,
     store: Option<Store>,
     /// Serializes store-then-map updates so that the map and the store never disagree about
     /// an executor registered and removed at the same time.
@@ -78,7 +81,12 @@ impl Registry {
 
     fn with(executors: DashMap<AppExecId, Arc<ExecutorShuffleInfo>>, store: Option<Store>) -> Self {
         let registry = Self {
-            inner: Arc::new(Inner { executors, store, writes: tokio::sync::Mutex::new(()) }),
+            inner: Arc::new(Inner {
+                executors,
+                generation: AtomicU64::new(0),
+                store,
+                writes: tokio::sync::Mutex::new(()),
+            }),
         };
         registry.update_gauge();
         registry
@@ -107,6 +115,22 @@ impl Registry {
         info!(app_id = %id.app_id, exec_id = %id.exec_id, local_dirs = ?info.local_dirs,
             sub_dirs = info.sub_dirs_per_local_dir, "registered executor");
         self.inner.executors.insert(id, info);
+        self.changed();
+    }
+
+    /// A number that changes whenever an executor is registered or removed. A [`get`] made
+    /// after reading generation `g` still holds while the generation is `g`, so a caller
+    /// may keep its answer that long instead of looking again.
+    ///
+    /// [`get`]: Self::get
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// Publishes a change to the map: after it, so that whoever sees the new generation
+    /// sees the change.
+    fn changed(&self) {
+        self.inner.generation.fetch_add(1, Ordering::Release);
         self.update_gauge();
     }
 
@@ -145,7 +169,7 @@ impl Registry {
             }
             keep
         });
-        self.update_gauge();
+        self.changed();
         if let Some(store) = &self.inner.store {
             let (db, prefix) = (store.db.clone(), app_prefix(app_id));
             let deleted =
@@ -349,6 +373,21 @@ mod tests {
         assert_eq!(*reg.get(&id("app-1", "8")).expect("registered"), info("b"));
         let err = reg.get(&id("app-1", "9")).expect_err("unknown");
         assert_eq!(err.to_string(), "Executor is not registered (appId=app-1, execId=9)");
+    }
+
+    #[tokio::test]
+    async fn the_generation_moves_with_every_change() {
+        let reg = Registry::in_memory();
+        let g0 = reg.generation();
+        reg.register(id("app", "1"), info("a")).await;
+        let g1 = reg.generation();
+        reg.register(id("app", "1"), info("b")).await;
+        let g2 = reg.generation();
+        assert!(reg.get(&id("app", "1")).is_ok(), "a lookup changes nothing");
+        assert_eq!(reg.generation(), g2);
+        reg.remove_app("app").await;
+        let g3 = reg.generation();
+        assert!(g0 < g1 && g1 < g2 && g2 < g3, "{g0} {g1} {g2} {g3}");
     }
 
     #[tokio::test]

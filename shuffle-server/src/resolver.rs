@@ -146,17 +146,25 @@ impl BlockResolver {
     /// blocks and batches (located through the cached `.index` file), a whole file for RDD
     /// blocks.
     pub async fn resolve(&self, exec: &AppExecId, block: &BlockId) -> Result<FileRegion> {
-        let info = self.registry.get(exec)?;
+        self.resolve_registered(&self.registry.get(exec)?, block).await
+    }
+
+    /// [`Self::resolve`] for the executor registered as `info`, already looked up.
+    pub async fn resolve_registered(
+        &self,
+        info: &Arc<ExecutorShuffleInfo>,
+        block: &BlockId,
+    ) -> Result<FileRegion> {
         match *block {
             BlockId::Shuffle { shuffle_id, map_id, reduce_id } => {
                 let end = reduce_id.saturating_add(1);
-                self.shuffle_region(&info, shuffle_id, map_id, reduce_id, end).await
+                self.shuffle_region(info, shuffle_id, map_id, reduce_id, end).await
             }
             BlockId::ShuffleBatch { shuffle_id, map_id, start_reduce_id, end_reduce_id } => {
-                self.shuffle_region(&info, shuffle_id, map_id, start_reduce_id, end_reduce_id).await
+                self.shuffle_region(info, shuffle_id, map_id, start_reduce_id, end_reduce_id).await
             }
             BlockId::Rdd { rdd_id, split_index } => {
-                let path = file_path(&info, &format!("rdd_{rdd_id}_{split_index}"))?;
+                let path = file_path(info, &format!("rdd_{rdd_id}_{split_index}"))?;
                 let stat_path = path.clone();
                 let meta =
                     tokio::task::spawn_blocking(move || std::fs::metadata(stat_path)).await?;
