@@ -6,6 +6,7 @@
 //! RPC. A stream belongs to the connection that opened it and is dropped when that connection
 //! closes or its last chunk is taken.
 
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -62,8 +63,33 @@ pub struct StreamManager {
 #[derive(Debug)]
 struct Inner {
     next_id: AtomicI64,
-    streams: DashMap<i64, Stream>,
+    streams: DashMap<i64, Stream, BuildHasherDefault<StreamIdHasher>>,
 }
+
+/// Hashes stream ids by one multiplication instead of SipHash, which cost two hashes per
+/// chunk. Safe against flooding because the daemon picks every id in the map (consecutive
+/// numbers, which an odd multiplier spreads over all bits); a peer only looks ids up.
+#[derive(Debug, Default)]
+struct StreamIdHasher(u64);
+
+impl Hasher for StreamIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(GOLDEN);
+        }
+    }
+
+    fn write_i64(&mut self, id: i64) {
+        self.0 = (id as u64).wrapping_mul(GOLDEN);
+    }
+}
+
+/// 2^64 divided by the golden ratio, odd: Fibonacci hashing's multiplier.
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
 impl Default for StreamManager {
     fn default() -> Self {
@@ -79,7 +105,8 @@ impl StreamManager {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| (d.as_millis() as i64 % 1_000_000) * 1000)
             .unwrap_or(0);
-        Self { inner: Arc::new(Inner { next_id: AtomicI64::new(seed), streams: DashMap::new() }) }
+        let streams = DashMap::with_hasher(BuildHasherDefault::default());
+        Self { inner: Arc::new(Inner { next_id: AtomicI64::new(seed), streams }) }
     }
 
     /// Registers a stream owned by `conn` on behalf of `app_id` and returns its id.
