@@ -370,7 +370,7 @@ mod tests {
         reg.register(AppExecId::new("B", "2"), info(&[&inner])).await;
 
         let data = a1.join("0c").join("shuffle_0_1_0.data");
-        state.resolver().files().open_data(&data).expect("kept open");
+        state.resolver().files().open_data(&data.as_path().into()).expect("kept open");
         assert_eq!(state.resolver().files().kept_count(), 1);
 
         let cleaned = remove_app(&state, "A").await;

@@ -14,7 +14,6 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,14 +22,14 @@ use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::open_files::{DataFile, OpenFiles};
+use crate::open_files::{DataFile, FilePath, OpenFiles};
 
 /// `len` bytes at `offset` of the file at `path`: one chunk of a stream, not yet opened
 /// (Spark's `FileSegmentManagedBuffer`, which also opens lazily).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRegion {
     /// The file.
-    pub path: Arc<Path>,
+    pub path: FilePath,
     /// First byte of the region.
     pub offset: u64,
     /// Length of the region in bytes.
@@ -434,7 +433,7 @@ mod tests {
     }
 
     /// Truncates the file at `path` to `len` bytes, as if it shrank under the daemon.
-    fn cut(path: &Path, len: u64) {
+    fn cut(path: &std::path::Path, len: u64) {
         let file = std::fs::OpenOptions::new().write(true).open(path).expect("reopen");
         file.set_len(len).expect("truncate");
     }
@@ -468,7 +467,7 @@ mod tests {
     #[tokio::test]
     async fn bodies_go_between_the_bytes_in_order() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path: Arc<Path> = Arc::from(dir.path().join("shuffle_0_0_0.data"));
+        let path = FilePath::new(dir.path().join("shuffle_0_0_0.data"));
         let data = pattern(300_000);
         std::fs::write(&path, &data).expect("write");
         let files = OpenFiles::new(8);
@@ -492,7 +491,7 @@ mod tests {
     #[tokio::test]
     async fn splices_out_of_order_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path: Arc<Path> = Arc::from(dir.path().join("f"));
+        let path = FilePath::new(dir.path().join("f"));
         std::fs::write(&path, b"abc").expect("write");
         let files = OpenFiles::new(8);
         let (server, _client) = pair().await;
@@ -510,7 +509,7 @@ mod tests {
     #[tokio::test]
     async fn read_to_appends_exactly_the_region_or_leaves_the_buffer_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path: Arc<Path> = Arc::from(dir.path().join("shuffle_0_0_0.data"));
+        let path = FilePath::new(dir.path().join("shuffle_0_0_0.data"));
         let data = pattern(10_000);
         std::fs::write(&path, &data).expect("write");
         // Eight slots keep two files open; one slot keeps none, so every read opens.
@@ -529,8 +528,7 @@ mod tests {
             let short = FileRegion { path: path.clone(), offset: 9_000, len: 1_001 };
             let err = short.read_to(&files, &mut out).await.expect_err("too short");
             assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
-            let missing =
-                FileRegion { path: Arc::from(dir.path().join("none")), offset: 0, len: 1 };
+            let missing = FileRegion { path: dir.path().join("none").into(), offset: 0, len: 1 };
             let err = missing.read_to(&files, &mut out).await.expect_err("missing");
             assert_eq!(err.kind(), io::ErrorKind::NotFound);
             assert_eq!(out.len(), 6 + 4096, "failed reads leave the buffer as it was");
@@ -540,7 +538,7 @@ mod tests {
     #[test]
     fn a_kept_file_cut_short_fails_the_read_without_waiting() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path: Arc<Path> = Arc::from(dir.path().join("shrinks"));
+        let path = FilePath::new(dir.path().join("shrinks"));
         std::fs::write(&path, pattern(1000)).expect("write");
         let files = OpenFiles::new(8);
         let file = files.open_data(&path).expect("open");
@@ -621,7 +619,7 @@ mod tests {
     #[tokio::test]
     async fn a_region_of_a_kept_file_takes_no_second_slot() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path: Arc<Path> = Arc::from(dir.path().join("f"));
+        let path = FilePath::new(dir.path().join("f"));
         std::fs::write(&path, b"abc").expect("write");
         // Four slots keep one file open; one slot keeps none.
         let region = FileRegion { path, offset: 0, len: 3 };

@@ -15,14 +15,15 @@ use shuffle_protocol::shuffle::ExecutorShuffleInfo;
 
 use crate::error::{Error, Result};
 use crate::lru::Lru;
-use crate::open_files::OpenFiles;
+use crate::open_files::{FilePath, OpenFiles};
 
 /// A parsed, validated index file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShuffleIndex {
     path: PathBuf,
-    /// The data file the offsets point into, worked out once when the index is loaded.
-    data_path: Arc<Path>,
+    /// The data file the offsets point into, worked out (and hashed) once when the index is
+    /// loaded.
+    data_path: FilePath,
     offsets: Box<[u64]>,
 }
 
@@ -66,7 +67,7 @@ impl fmt::Display for IndexDefect {
 
 impl ShuffleIndex {
     /// Parses and validates the contents of index file `path`, which indexes `data_path`.
-    pub fn parse(path: PathBuf, data_path: Arc<Path>, bytes: &[u8]) -> Result<Self> {
+    pub fn parse(path: PathBuf, data_path: FilePath, bytes: &[u8]) -> Result<Self> {
         let corrupt = |defect| Error::CorruptIndex { path: path.clone(), defect };
         if bytes.is_empty() || bytes.len() % 8 != 0 {
             return Err(corrupt(IndexDefect::Length(bytes.len() as u64)));
@@ -98,7 +99,7 @@ impl ShuffleIndex {
     }
 
     /// The data file it indexes.
-    pub fn data_path(&self) -> &Arc<Path> {
+    pub fn data_path(&self) -> &FilePath {
         &self.data_path
     }
 
@@ -218,7 +219,7 @@ impl IndexCache {
             .run(move || std::fs::read(&read_path))
             .await?
             .map_err(|source| Error::IndexRead { path: path.clone(), source })?;
-        let index = Arc::new(ShuffleIndex::parse(path.clone(), Arc::from(data_path), &bytes)?);
+        let index = Arc::new(ShuffleIndex::parse(path.clone(), FilePath::new(data_path), &bytes)?);
         let cached = Cached { index: index.clone(), _registration: info.clone() };
         let out = {
             let mut entries = self.lock();
@@ -269,8 +270,8 @@ mod tests {
         ShuffleIndex::parse(PathBuf::from("x.index"), data(), &bytes_of(offsets))
     }
 
-    fn data() -> Arc<Path> {
-        Arc::from(Path::new("x.data"))
+    fn data() -> FilePath {
+        FilePath::new("x.data")
     }
 
     fn defect(offsets: &[i64]) -> Option<IndexDefect> {

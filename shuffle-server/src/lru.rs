@@ -7,16 +7,18 @@
 //! moves a stale record up to the entry's last use instead of evicting it.
 
 use std::borrow::Borrow;
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
-/// Values by key, least recently used out first once their weights pass the capacity.
+/// Values by key, least recently used out first once their weights pass the capacity;
+/// keys hashed by `S`.
 #[derive(Debug)]
-pub(crate) struct Lru<K, V> {
+pub(crate) struct Lru<K, V, S = RandomState> {
     capacity: u64,
     weight: u64,
     tick: u64,
-    entries: HashMap<K, Entry<V>>,
+    entries: HashMap<K, Entry<V>, S>,
     /// One record per entry, at the tick it was queued at (its last use, or earlier).
     by_use: BTreeMap<u64, K>,
 }
@@ -29,10 +31,11 @@ struct Entry<V> {
     queued: u64,
 }
 
-impl<K: Hash + Eq + Clone, V> Lru<K, V> {
+impl<K: Hash + Eq + Clone, V, S: BuildHasher + Default> Lru<K, V, S> {
     /// An empty map holding at most `capacity` in weight.
     pub(crate) fn new(capacity: u64) -> Self {
-        Self { capacity, weight: 0, tick: 0, entries: HashMap::new(), by_use: BTreeMap::new() }
+        let entries = HashMap::with_hasher(S::default());
+        Self { capacity, weight: 0, tick: 0, entries, by_use: BTreeMap::new() }
     }
 
     /// Total weight of the entries.
@@ -124,7 +127,7 @@ mod tests {
 
     #[test]
     fn evicts_least_recently_used_by_weight() {
-        let mut lru = Lru::new(10);
+        let mut lru: Lru<String, char> = Lru::new(10);
         assert!(lru.insert(k("a"), 'a', 4).is_empty());
         assert!(lru.insert(k("b"), 'b', 4).is_empty());
         assert_eq!(lru.get("a"), Some(&'a'));
@@ -143,7 +146,7 @@ mod tests {
 
     #[test]
     fn replacing_and_removing_keep_the_books() {
-        let mut lru = Lru::new(3);
+        let mut lru: Lru<String, usize> = Lru::new(3);
         lru.insert(k("/x/a"), 1, 1);
         assert_eq!(lru.insert(k("/x/a"), 2, 2), vec![(k("/x/a"), 1)]);
         assert_eq!((lru.len(), lru.weight()), (1, 2));

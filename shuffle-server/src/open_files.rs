@@ -12,12 +12,15 @@
 //! an executor deletes behind our back are closed by [`OpenFiles::close_deleted`], which the
 //! cleaner calls every pass, so their disk space is held for at most one cleaner interval.
 
+use std::collections::hash_map::RandomState;
+use std::fmt;
 use std::fs::File;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinError;
@@ -67,13 +70,100 @@ impl DataFile {
     }
 }
 
-/// The kept data files, by the bytes of their paths (hashing a `Path` walks its components).
-type Kept = Lru<Box<[u8]>, Arc<DataFile>>;
+/// A file's path with its hash, taken once. The kept files are looked up for every block
+/// served, and hashing a ~100-byte path each time was a tenth of a small block's
+/// instructions; a shuffle index holds its data file's `FilePath`, so the hash is taken when
+/// the index is loaded. Cheap to clone.
+#[derive(Clone)]
+pub struct FilePath(Arc<HashedPath>);
 
-/// A kept file's key: its path's bytes.
-fn key(path: &Path) -> &[u8] {
-    path.as_os_str().as_bytes()
+struct HashedPath {
+    /// SipHash of the path's bytes under keys drawn once per process, so that paths chosen
+    /// by peers cannot be made to collide.
+    hash: u64,
+    path: PathBuf,
 }
+
+impl FilePath {
+    /// `path`, hashed.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        static KEYS: OnceLock<RandomState> = OnceLock::new();
+        let path = path.into();
+        let hash = KEYS.get_or_init(RandomState::new).hash_one(path.as_os_str().as_bytes());
+        Self(Arc::new(HashedPath { hash, path }))
+    }
+}
+
+impl std::ops::Deref for FilePath {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0.path
+    }
+}
+
+impl AsRef<Path> for FilePath {
+    fn as_ref(&self) -> &Path {
+        &self.0.path
+    }
+}
+
+impl PartialEq for FilePath {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.path == other.0.path
+    }
+}
+
+impl Eq for FilePath {}
+
+impl Hash for FilePath {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hash);
+    }
+}
+
+impl fmt::Debug for FilePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.path.fmt(f)
+    }
+}
+
+impl From<PathBuf> for FilePath {
+    fn from(path: PathBuf) -> Self {
+        Self::new(path)
+    }
+}
+
+impl From<&Path> for FilePath {
+    fn from(path: &Path) -> Self {
+        Self::new(path)
+    }
+}
+
+/// Hands a [`FilePath`]'s hash, already keyed, to the map as it is.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is ever called (see `Hash for FilePath`); folding keeps this
+        // correct for anything else.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
+/// The kept data files by path.
+type Kept = Lru<FilePath, Arc<DataFile>, BuildHasherDefault<PreHashed>>;
 
 impl OpenFiles {
     /// Allows `max` files open at once, up to a quarter of them kept open between fetches.
@@ -107,24 +197,24 @@ impl OpenFiles {
     }
 
     /// The data file at `path` if it is kept open; no I/O, so safe on a runtime worker.
-    pub fn kept(&self, path: &Path) -> Option<Arc<DataFile>> {
-        self.lock().get(key(path)).cloned()
+    pub fn kept(&self, path: &FilePath) -> Option<Arc<DataFile>> {
+        self.lock().get(path).cloned()
     }
 
     /// The data file at `path`: the kept one, or opened now and kept if a slot is free
     /// (blocking; call it on the blocking pool).
-    pub fn open_data(&self, path: &Path) -> io::Result<Arc<DataFile>> {
+    pub fn open_data(&self, path: &FilePath) -> io::Result<Arc<DataFile>> {
         if let Some(file) = self.kept(path) {
             return Ok(file);
         }
-        let file = File::open(path)?;
+        let file = File::open(&**path)?;
         let len = file.metadata()?.len();
         let slot = if self.keeps { self.permits.clone().try_acquire_owned().ok() } else { None };
         let Some(slot) = slot else {
             return Ok(Arc::new(DataFile { file, len, _slot: None }));
         };
         let file = Arc::new(DataFile { file, len, _slot: Some(slot) });
-        let pushed_out = self.lock().insert(key(path).into(), file.clone(), 1);
+        let pushed_out = self.lock().insert(path.clone(), file.clone(), 1);
         drop(pushed_out);
         Ok(file)
     }
@@ -132,13 +222,13 @@ impl OpenFiles {
     /// Stops keeping `path` open (its file was deleted). Closing the last descriptor of a
     /// deleted file frees its blocks, which can take a while: call it on the blocking pool.
     pub fn forget(&self, path: &Path) {
-        let forgotten = self.lock().remove(key(path));
+        let forgotten = self.lock().remove(&FilePath::new(path));
         drop(forgotten);
     }
 
     /// Closes the kept files that were deleted since they were opened (blocking).
     pub fn close_deleted(&self) {
-        let kept: Vec<(Box<[u8]>, Arc<DataFile>)> =
+        let kept: Vec<(FilePath, Arc<DataFile>)> =
             self.lock().iter().map(|(path, file)| (path.clone(), file.clone())).collect();
         for (path, file) in kept {
             if file.file.metadata().is_ok_and(|meta| meta.nlink() == 0) {
@@ -170,12 +260,12 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn data_files(dir: &Path, count: usize) -> Vec<Arc<Path>> {
+    fn data_files(dir: &Path, count: usize) -> Vec<FilePath> {
         (0..count)
             .map(|i| {
                 let path = dir.join(format!("shuffle_0_{i}_0.data"));
                 std::fs::write(&path, vec![i as u8; i + 1]).expect("write");
-                Arc::from(path)
+                FilePath::new(path)
             })
             .collect()
     }
@@ -192,6 +282,8 @@ mod tests {
         assert_eq!(files.kept_count(), 2);
         assert!(files.kept(&paths[1]).is_none(), "1 was least recently used");
         assert_eq!(files.kept(&paths[2]).expect("kept").len(), 3);
+        let same = FilePath::new(paths[2].to_path_buf());
+        assert!(files.kept(&same).is_some(), "found by path, not by which FilePath was kept");
         // Each kept file holds its slot.
         assert_eq!(files.permits.available_permits(), 6);
         files.forget(&paths[2]);
