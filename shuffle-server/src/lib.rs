@@ -23,6 +23,7 @@ pub mod index;
 mod lru;
 pub mod metrics;
 pub mod open_files;
+mod prehashed;
 pub mod registry;
 pub mod resolver;
 pub mod server;

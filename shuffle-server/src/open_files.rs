@@ -15,7 +15,7 @@
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::fs::File;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -26,6 +26,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinError;
 
 use crate::lru::Lru;
+use crate::prehashed::BuildPreHashed;
 
 /// Bounds the shuffle files open at once (`spark.shuffle.service.rs.maxOpenFiles`), runs
 /// file work on the blocking pool, and keeps data files open between fetches. Cheap to
@@ -140,30 +141,8 @@ impl From<&Path> for FilePath {
     }
 }
 
-/// Hands a [`FilePath`]'s hash, already keyed, to the map as it is.
-#[derive(Default)]
-struct PreHashed(u64);
-
-impl Hasher for PreHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is ever called (see `Hash for FilePath`); folding keeps this
-        // correct for anything else.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash;
-    }
-}
-
 /// The kept data files by path.
-type Kept = Lru<FilePath, Arc<DataFile>, BuildHasherDefault<PreHashed>>;
+type Kept = Lru<FilePath, Arc<DataFile>, BuildPreHashed>;
 
 impl OpenFiles {
     /// Allows `max` files open at once, up to a quarter of them kept open between fetches.

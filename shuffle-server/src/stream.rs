@@ -6,7 +6,7 @@
 //! RPC. A stream belongs to the connection that opened it and is dropped when that connection
 //! closes or its last chunk is taken.
 
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use dashmap::DashMap;
 use shuffle_protocol::block_id::{AppExecId, BlockId};
 
 use crate::metrics;
+use crate::prehashed::BuildPreHashed;
 
 /// Identifies a client connection for stream ownership.
 pub type ConnId = u64;
@@ -63,33 +64,22 @@ pub struct StreamManager {
 #[derive(Debug)]
 struct Inner {
     next_id: AtomicI64,
-    streams: DashMap<i64, Stream, BuildHasherDefault<StreamIdHasher>>,
+    streams: DashMap<StreamKey, Stream, BuildPreHashed>,
 }
 
-/// Hashes stream ids by one multiplication instead of SipHash, which cost two hashes per
-/// chunk. Safe against flooding because the daemon picks every id in the map (consecutive
-/// numbers, which an odd multiplier spreads over all bits); a peer only looks ids up.
-#[derive(Debug, Default)]
-struct StreamIdHasher(u64);
+/// A stream id as a map key, hashed by one multiplication instead of SipHash, which cost
+/// two hashes per chunk. Safe against flooding because the daemon picks every id in the map
+/// (consecutive numbers, which Fibonacci hashing spreads over all bits); a peer only looks
+/// ids up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StreamKey(i64);
 
-impl Hasher for StreamIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(GOLDEN);
-        }
-    }
-
-    fn write_i64(&mut self, id: i64) {
-        self.0 = (id as u64).wrapping_mul(GOLDEN);
+impl Hash for StreamKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // 2^64 divided by the golden ratio, made odd.
+        state.write_u64((self.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     }
 }
-
-/// 2^64 divided by the golden ratio, odd: Fibonacci hashing's multiplier.
-const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
 impl Default for StreamManager {
     fn default() -> Self {
@@ -105,7 +95,7 @@ impl StreamManager {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| (d.as_millis() as i64 % 1_000_000) * 1000)
             .unwrap_or(0);
-        let streams = DashMap::with_hasher(BuildHasherDefault::default());
+        let streams = DashMap::with_hasher(BuildPreHashed::default());
         Self { inner: Arc::new(Inner { next_id: AtomicI64::new(seed), streams }) }
     }
 
@@ -114,7 +104,7 @@ impl StreamManager {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let stream =
             Stream { conn, app_id: app_id.to_owned(), chunks: chunks.into_iter(), next_index: 0 };
-        self.inner.streams.insert(id, stream);
+        self.inner.streams.insert(StreamKey(id), stream);
         metrics::gauge!(metrics::ACTIVE_STREAMS).set(self.inner.streams.len() as f64);
         id
     }
@@ -130,8 +120,11 @@ impl StreamManager {
         index: i32,
         auth_app: Option<&str>,
     ) -> Result<Chunk, StreamError> {
-        let mut entry =
-            self.inner.streams.get_mut(&stream_id).ok_or(StreamError::Closed(stream_id))?;
+        let mut entry = self
+            .inner
+            .streams
+            .get_mut(&StreamKey(stream_id))
+            .ok_or(StreamError::Closed(stream_id))?;
         let stream = entry.value_mut();
         if auth_app.is_some_and(|app| app != stream.app_id) {
             return Err(StreamError::NotOwner(stream_id));
@@ -150,7 +143,7 @@ impl StreamManager {
     }
 
     fn remove(&self, stream_id: i64) {
-        self.inner.streams.remove(&stream_id);
+        self.inner.streams.remove(&StreamKey(stream_id));
         metrics::gauge!(metrics::ACTIVE_STREAMS).set(self.inner.streams.len() as f64);
     }
 
@@ -189,6 +182,18 @@ mod tests {
                 block: BlockId::Shuffle { shuffle_id: 0, map_id: 1, reduce_id: r },
             })
             .collect()
+    }
+
+    #[test]
+    fn consecutive_stream_ids_spread_over_buckets_and_shards() {
+        use std::hash::BuildHasher;
+        let build = BuildPreHashed::default();
+        let hashes: Vec<u64> = (1000..1064).map(|id| build.hash_one(StreamKey(id))).collect();
+        // hashbrown picks buckets by the low bits, dashmap shards by the high ones.
+        let low: std::collections::HashSet<u64> = hashes.iter().map(|h| h & 63).collect();
+        let high: std::collections::HashSet<u64> = hashes.iter().map(|h| h >> 58).collect();
+        assert_eq!(low.len(), 64, "64 ids, 64 buckets");
+        assert!(high.len() >= 32, "{} of 64 top-bit patterns", high.len());
     }
 
     #[test]
