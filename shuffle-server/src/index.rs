@@ -140,7 +140,7 @@ impl ShuffleIndex {
 /// info, so no later registration can get the same address while the entry lives; a
 /// registration that replaced it has a new address and finds the files afresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct IndexKey {
+struct IndexKey {
     registration: usize,
     shuffle_id: i32,
     map_id: i64,
@@ -148,7 +148,7 @@ pub struct IndexKey {
 
 impl IndexKey {
     /// The key of map output (`shuffle_id`, `map_id`) of the executor registered as `info`.
-    pub fn new(info: &Arc<ExecutorShuffleInfo>, shuffle_id: i32, map_id: i64) -> Self {
+    fn new(info: &Arc<ExecutorShuffleInfo>, shuffle_id: i32, map_id: i64) -> Self {
         Self { registration: Arc::as_ptr(info) as usize, shuffle_id, map_id }
     }
 }

@@ -110,8 +110,9 @@ impl AsRef<Path> for FilePath {
 }
 
 impl PartialEq for FilePath {
+    /// Byte for byte, as the hash is taken (`Path`'s own equality ignores repeated `/`).
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0.path == other.0.path
+        Arc::ptr_eq(&self.0, &other.0) || self.0.path.as_os_str() == other.0.path.as_os_str()
     }
 }
 
