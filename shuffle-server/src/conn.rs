@@ -452,8 +452,8 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         // Read before the lookup: a change after it bumps the generation past this one.
         let generation = registry.generation();
         if let Some(last) = &self.last_exec {
-            let same = Arc::ptr_eq(&last.exec, exec) || last.exec == *exec;
-            if last.generation == generation && same {
+            // `Arc`'s equality compares the addresses first, the ids only if they differ.
+            if last.generation == generation && last.exec == *exec {
                 return Ok(last.info.clone());
             }
         }

@@ -6,6 +6,7 @@
 //! them, so the path computation must match `DiskBlockManager` bit for bit. All file access
 //! runs on the blocking pool within the daemon's open-file bound.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -43,7 +44,8 @@ pub fn file_path(info: &ExecutorShuffleInfo, file_name: &str) -> Result<PathBuf>
     if !path.ends_with('/') {
         path.push('/');
     }
-    push_sub_dir(&mut path, sub.unsigned_abs());
+    // Writing to a String cannot fail.
+    let _ = write!(path, "{sub:02x}/");
     java_normalize_into(&mut path, file_name);
     if path.len() > 1 && path.ends_with('/') {
         path.pop();
@@ -66,46 +68,9 @@ fn java_normalize_into(path: &mut String, part: &str) {
     }
 }
 
-/// Appends Spark's `"%02x/"` of sub-directory `sub`.
-fn push_sub_dir(path: &mut String, sub: u32) {
-    push_digits(path, sub.into(), 16, 2);
-    path.push('/');
-}
-
 /// `shuffle_<shuffle_id>_<map_id>_0.<suffix>`, the name of a shuffle file.
 fn shuffle_file(shuffle_id: i32, map_id: i64, suffix: &str) -> String {
-    let mut name = String::with_capacity(40 + suffix.len());
-    name.push_str("shuffle_");
-    push_decimal(&mut name, shuffle_id.into());
-    name.push('_');
-    push_decimal(&mut name, map_id);
-    name.push_str("_0.");
-    name.push_str(suffix);
-    name
-}
-
-/// Appends `v` in decimal.
-fn push_decimal(out: &mut String, v: i64) {
-    if v < 0 {
-        out.push('-');
-    }
-    push_digits(out, v.unsigned_abs(), 10, 1);
-}
-
-/// Appends `n` in `radix` (at most 16, lower-case), zero-padded to `min_width` digits.
-/// File names and sub-dirs are spelled for every block served, and `format!`'s machinery
-/// was most of their cost.
-fn push_digits(out: &mut String, mut n: u64, radix: u64, min_width: usize) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    // u64::MAX has 20 decimal digits; callers pad to at most 2.
-    let mut buf = [b'0'; 20];
-    let mut start = buf.len();
-    while n > 0 || buf.len() - start < min_width.max(1) {
-        start -= 1;
-        buf[start] = DIGITS[(n % radix) as usize];
-        n /= radix;
-    }
-    out.extend(buf[start..].iter().map(|&d| char::from(d)));
+    format!("shuffle_{shuffle_id}_{map_id}_0.{suffix}")
 }
 
 /// Resolves blocks of registered executors to file regions; cheap to clone.
@@ -356,23 +321,6 @@ mod tests {
         assert_eq!(file_path(&info, "hello").expect("path"), PathBuf::from("/12/hello"));
         let info = info_in(&[Path::new("rel//")], 64);
         assert_eq!(file_path(&info, "a//b/").expect("path"), PathBuf::from("rel/0e/a/b"));
-    }
-
-    #[test]
-    fn names_and_sub_dirs_are_spelled_as_format_would() {
-        for (shuffle_id, map_id) in [(0, 0), (7, 123_456), (-1, -1), (i32::MIN, i64::MIN)] {
-            let expected = format!("shuffle_{shuffle_id}_{map_id}_0.index");
-            assert_eq!(shuffle_file(shuffle_id, map_id, "index"), expected);
-        }
-        assert_eq!(
-            shuffle_file(i32::MAX, i64::MAX, "data"),
-            format!("shuffle_{}_{}_0.data", i32::MAX, i64::MAX)
-        );
-        for sub in [0, 9, 0x0e, 0xff, 0x142, u32::MAX] {
-            let mut path = String::new();
-            push_sub_dir(&mut path, sub);
-            assert_eq!(path, format!("{sub:02x}/"));
-        }
     }
 
     #[test]
