@@ -1,0 +1,3 @@
+//! `mesos-local`: runs the local Mesos cluster.
+
+fn main() {}

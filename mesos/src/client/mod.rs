@@ -1,0 +1,1 @@
+//! The scheduler client: SUBSCRIBE stream, calls, heartbeat watchdog, reconnects, leader detection.

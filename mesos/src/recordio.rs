@@ -1,0 +1,1 @@
+//! RecordIO, the framing of the SUBSCRIBE stream: an ASCII decimal length, `\n`, that many bytes.

@@ -1,0 +1,1 @@
+//! Leader detection in ZooKeeper for `mesos://zk://…` master URLs.
