@@ -123,7 +123,7 @@ public final class RestOracle {
     servers.add(server(conf(), false, ports, "unready"));
 
     HttpClient client =
-        HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(30)).build();
     Map<String, String> ids = new HashMap<>();
     Pattern ref = Pattern.compile("\\{id:([^}]+)\\}");
     Pattern idInBody = Pattern.compile("\"submissionId\" : \"([^\"]+)\"");
@@ -141,7 +141,7 @@ public final class RestOracle {
               ? HttpRequest.BodyPublishers.noBody()
               : HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8);
       HttpRequest.Builder request =
-          HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).method(c.method, body);
+          HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120)).method(c.method, body);
       if (text != null) {
         request.header("Content-Type", "application/json");
       }
