@@ -336,3 +336,81 @@ fn describe(
         submitted: now,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::queue::QueueConfig;
+
+    fn ready_queue() -> DriverQueue {
+        let mut q = DriverQueue::new(QueueConfig::default());
+        q.mark_registered();
+        q
+    }
+
+    proptest! {
+        /// Any body and path get an answer, never a panic, and a JSON reply is always an
+        /// object Spark's client can read.
+        #[test]
+        fn never_panics(body in proptest::collection::vec(any::<u8>(), 0..256), path in "[ -~]{0,40}") {
+            let mut q = ready_queue();
+            let route = super::super::router::route(&path);
+            let reply = handle(&mut q, route, Method::Post, &path, &body, SystemTime::now());
+            if reply.content_type == Some(JSON_CONTENT_TYPE) {
+                prop_assert!(serde_json::from_str::<serde_json::Value>(&reply.body).is_ok_and(|v| v.is_object()));
+            }
+            let reply = handle(&mut q, Route::Create, Method::Post, "/", &body, SystemTime::now());
+            prop_assert!(reply.status == 200 || reply.status == 400, "{}", reply.status);
+        }
+
+        /// Structurally valid requests with arbitrary strings are accepted as they are.
+        #[test]
+        fn arbitrary_strings_round_trip(resource in "\\PC{0,30}", arg in "\\PC{0,30}", name in "\\PC{1,30}") {
+            let mut q = ready_queue();
+            let body = serde_json::json!({
+                "action": "CreateSubmissionRequest", "appArgs": [arg], "appResource": resource,
+                "clientSparkVersion": "3.5.6", "environmentVariables": {}, "mainClass": "M",
+                "sparkProperties": {"spark.app.name": name},
+            }).to_string();
+            let reply = handle(&mut q, Route::Create, Method::Post, "/", body.as_bytes(), SystemTime::now());
+            prop_assert_eq!(reply.status, 200, "{}", reply.body);
+            let d = q.queued().next().cloned();
+            prop_assert!(d.is_some());
+            let d = d.unwrap_or_else(|| unreachable!());
+            prop_assert_eq!(&d.app_resource, &resource);
+            prop_assert_eq!(&d.app_args, &vec![arg]);
+            prop_assert_eq!(&d.name, &name);
+        }
+    }
+
+    #[test]
+    fn sparks_memory_and_overhead_rules() {
+        let mut q = ready_queue();
+        let body = |props: &str| {
+            format!(
+                r#"{{"action":"CreateSubmissionRequest","appArgs":[],"appResource":"a","clientSparkVersion":"3.5.6",
+                "environmentVariables":{{}},"mainClass":"M","sparkProperties":{{"spark.app.name":"n"{props}}}}}"#
+            )
+        };
+        for (props, mem) in [
+            ("", 1024 + 384),
+            (r#","spark.driver.memory":"8g""#, 8192 + 819),
+            (r#","spark.driver.memory":"2g","spark.driver.memoryOverhead":"100""#, 2048 + 100),
+            (r#","spark.driver.memoryOverheadFactor":"0.5""#, 1024 + 512),
+        ] {
+            let reply = handle(
+                &mut q,
+                Route::Create,
+                Method::Post,
+                "/",
+                body(props).as_bytes(),
+                SystemTime::now(),
+            );
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            let last = q.queued().last().map(|d| d.mem_mb);
+            assert_eq!(last, Some(mem), "{props}");
+        }
+    }
+}
