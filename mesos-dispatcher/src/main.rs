@@ -57,7 +57,19 @@ fn main() -> ExitCode {
         queue.mark_registered();
         info!(%bound, master = %config.master, name = %config.name, "Started REST server for submitting applications");
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            // SIGTERM is how service managers stop it; SIGINT is Ctrl-C.
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+            info!("stopping");
         };
         serve(listener, Arc::new(Mutex::new(queue)), Limits::default(), shutdown)
             .await
