@@ -154,3 +154,24 @@ async fn shell_metacharacters_are_stored_verbatim() {
     assert_eq!(d.app_args, ["$(reboot)", "a\nb"]);
     assert_eq!(d.environment.get("SPARK_X").map(String::as_str), Some("`id`"));
 }
+
+#[tokio::test]
+async fn silent_and_idle_connections_are_closed() {
+    let limits = Limits { header_timeout: Duration::from_millis(300), ..Limits::default() };
+    let (addr, _) = start(limits).await;
+    // Nothing sent at all.
+    let mut silent = TcpStream::connect(addr).await.expect("connect");
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), silent.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "a silent connection stays open");
+
+    // Idle after one keep-alive request.
+    let mut idle = TcpStream::connect(addr).await.expect("connect");
+    idle.write_all(b"GET /v1/submissions/status/x HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), idle.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "an idle keep-alive connection stays open");
+    assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 200"));
+}

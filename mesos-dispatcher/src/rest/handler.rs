@@ -18,7 +18,10 @@ use super::json::{parse_document, Document, ParseError};
 use super::kill_submission_response::KillSubmissionResponse;
 use super::router::Route;
 use super::submission_status_response::SubmissionStatusResponse;
-use crate::queue::{DriverDescription, DriverQueue, StatusOutcome, SubmitOutcome, NOT_READY};
+use crate::queue::{
+    DriverDescription, DriverQueue, DriverState, KillOutcome, StatusOutcome, SubmitOutcome,
+    NOT_READY,
+};
 
 /// The content type of every JSON reply, as Jetty writes it for Spark.
 pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
@@ -91,7 +94,7 @@ pub fn handle(
             None => Reply::error(400, "Submission ID is missing in kill request."),
             Some(id) => {
                 let outcome = queue.kill(&id);
-                if outcome == crate::queue::KillOutcome::NotReady {
+                if outcome == KillOutcome::NotReady {
                     return invalid_response(KillSubmissionResponse::ACTION);
                 }
                 let reply = KillSubmissionResponse {
@@ -109,7 +112,7 @@ pub fn handle(
                 StatusOutcome::State(state, message) => {
                     let reply = SubmissionStatusResponse {
                         submission_id: id.to_string(),
-                        success: state != crate::queue::DriverState::NotFound,
+                        success: state != DriverState::NotFound,
                         driver_state: state.as_str(),
                         message,
                     };
