@@ -339,6 +339,8 @@ public final class MesosRulesOracle {
         conf(c("reject_bad_suffix", "getRejectOfferDuration"), "spark.mesos.rejectOfferDuration", "10x");
         conf(c("reject_bad_fallback_breaks_variant", "getRejectOfferDurationForReachedMaxCores"),
                 "spark.mesos.rejectOfferDuration", "soon");
+        conf(c("reject_unmet_bad_value", "getRejectOfferDurationForUnmetConstraints"),
+                "spark.mesos.rejectOfferDurationForUnmetConstraints", "1.5m");
         conf(c("reject_variant_ignores_bad_fallback", "getRejectOfferDurationForUnmetConstraints"),
                 "spark.mesos.rejectOfferDuration", "soon",
                 "spark.mesos.rejectOfferDurationForUnmetConstraints", "5s");
