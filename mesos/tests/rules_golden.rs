@@ -237,6 +237,15 @@ fn ours(rule: &str, input: &Json) -> Result<String, Error> {
             uris: uris::setup_uris(&conf(input, "conf"))?,
             ..CommandInfo::default()
         }),
+        "driverUris" => format!(
+            "ok {}",
+            list(&uris::driver_uris(
+                &conf(input, "conf"),
+                &conf(input, "props"),
+                input["jar"].as_str().unwrap(),
+                input["env_executor_uri"].as_str(),
+            )?)
+        ),
         "partitionResources" => split(resources::partition_resources(
             &resources_of(input),
             input["name"].as_str().unwrap(),
@@ -287,6 +296,7 @@ fn table_is_large_and_covers_every_rule() {
         "getSecretEnvVar",
         "getSecretVolume",
         "setupUris",
+        "driverUris",
         "partitionResources",
         "checkPorts",
         "partitionPortResources",

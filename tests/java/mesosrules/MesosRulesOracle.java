@@ -259,6 +259,28 @@ public final class MesosRulesOracle {
         conf(c("uris_bad_cache_flag", "setupUris"),
                 "spark.mesos.uris", "http://a", "spark.mesos.fetcherCache.enable", "maybe");
 
+        // The dispatcher's getDriverUris(desc): dispatcher conf, submission properties, app jar.
+        driverUris("driver_uris_jar_only", "http://h/app.jar", null, new String[] {}, new String[] {});
+        driverUris("driver_uris_file_jar_prefix", "file:/opt/app.jar", null, new String[] {},
+                new String[] {"spark.mesos.uris", "http://h/x.tgz"});
+        driverUris("driver_uris_all_sources", "http://h/app.jar", "http://h/spark-env.tgz",
+                new String[] {"spark.mesos.uris", "http://d/dispatcher.txt", "spark.mesos.fetcherCache.enable", "true"},
+                new String[] {"spark.mesos.uris", " http://h/a.txt ,http://h/b.txt", "spark.submit.pyFiles", "http://h/lib.py",
+                    "spark.executor.uri", "http://h/spark-3.5.6.tgz"});
+        driverUris("driver_uris_env_executor_uri", "http://h/app.jar", "http://h/spark-env.tgz",
+                new String[] {}, new String[] {"spark.mesos.fetcherCache.enable", "true"});
+        driverUris("driver_uris_local_jar_host_mode", "local:///opt/app.jar", null,
+                new String[] {}, new String[] {"spark.mesos.uris", "http://h/a.txt"});
+        driverUris("driver_uris_local_jar_container_mode", "local:///opt/app.jar", "http://h/spark.tgz",
+                new String[] {}, new String[] {"spark.mesos.appJar.local.resolution.mode", "container",
+                    "spark.mesos.uris", "http://h/a.txt"});
+        driverUris("driver_uris_bad_resolution_mode", "local:///opt/app.jar", null,
+                new String[] {}, new String[] {"spark.mesos.appJar.local.resolution.mode", "pod"});
+        driverUris("driver_uris_mode_ignored_for_remote_jar", "http://h/app.jar", null,
+                new String[] {}, new String[] {"spark.mesos.appJar.local.resolution.mode", "pod"});
+        driverUris("driver_uris_bad_cache_flag", "http://h/app.jar", null,
+                new String[] {"spark.mesos.fetcherCache.enable", "sometimes"}, new String[] {});
+
         // partitionResources
         ArrayNode res = JSON.createArrayNode();
         res.add(scalar("cpus", 1.0, "*", null));
@@ -369,6 +391,16 @@ public final class MesosRulesOracle {
         ObjectNode props = input.putObject("props");
         for (int i = 0; i < kv.length; i += 2) {
             props.put(kv[i], kv[i + 1]);
+        }
+    }
+
+    private static void driverUris(String name, String jar, String envExecutorUri, String[] dispatcher,
+            String[] properties) {
+        ObjectNode input = conf(c(name, "driverUris"), dispatcher);
+        props(input, properties);
+        input.put("jar", jar);
+        if (envExecutorUri != null) {
+            input.put("env_executor_uri", envExecutorUri);
         }
     }
 
@@ -509,6 +541,20 @@ public final class MesosRulesOracle {
                 scheduler.setupUris(uris, command, cache);
                 return proto(command.build());
             }
+            case "driverUris": {
+                SparkConf dispatcherConf = sparkConf(in.get("conf"))
+                        .set("spark.master", "127.0.0.1:5050").set("spark.app.name", "oracle");
+                MesosClusterScheduler dispatcher = new MesosClusterScheduler(
+                        new BlackHoleMesosClusterPersistenceEngineFactory(), dispatcherConf);
+                scala.collection.immutable.Map<String, String> env = scala.collection.immutable.Map$.MODULE$.empty();
+                if (in.has("env_executor_uri")) {
+                    env = env.$plus(new Tuple2<>("SPARK_EXECUTOR_URI", in.get("env_executor_uri").asText()));
+                }
+                MesosDriverDescription desc = driverDescription(in.get("props"), in.get("jar").asText(), env);
+                Method uris = MesosClusterScheduler.class.getDeclaredMethod("getDriverUris", MesosDriverDescription.class);
+                uris.setAccessible(true);
+                return protos((scala.collection.Seq<?>) uris.invoke(dispatcher, desc));
+            }
             case "partitionResources": {
                 Tuple2<scala.collection.immutable.List<Protos.Resource>, scala.collection.immutable.List<Protos.Resource>> parts =
                         scheduler.partitionResources(resources(in.get("resources")), in.get("name").asText(),
@@ -528,7 +574,8 @@ public final class MesosRulesOracle {
             case "executorMemory":
                 return ok(String.valueOf(scheduler.executorMemory(context(sparkConf(in.get("conf"))))));
             case "driverMemory": {
-                MesosDriverDescription desc = driverDescription(in.get("props"));
+                MesosDriverDescription desc = driverDescription(in.get("props"), "http://host/app.jar",
+                        scala.collection.immutable.Map$.MODULE$.empty());
                 return ok("desc=" + desc.mem() + " container=" + scheduler.driverContainerMemory(desc));
             }
             case "getRejectOfferDuration":
@@ -698,7 +745,8 @@ public final class MesosRulesOracle {
     }
 
     /** The description the dispatcher's REST servlet builds from a submission with these properties. */
-    private static MesosDriverDescription driverDescription(JsonNode props) throws Exception {
+    private static MesosDriverDescription driverDescription(JsonNode props, String jar,
+            scala.collection.immutable.Map<String, String> env) throws Exception {
         // The servlet requires an app name; it does not enter any memory rule.
         scala.collection.immutable.Map<String, String> map = scala.collection.immutable.Map$.MODULE$.empty();
         map = map.$plus(new Tuple2<>("spark.app.name", "app"));
@@ -710,11 +758,11 @@ public final class MesosRulesOracle {
             }
         }
         CreateSubmissionRequest request = new CreateSubmissionRequest();
-        request.appResource_$eq("http://host/app.jar");
+        request.appResource_$eq(jar);
         request.mainClass_$eq("Main");
         request.appArgs_$eq(new String[0]);
         request.sparkProperties_$eq(map);
-        request.environmentVariables_$eq(scala.collection.immutable.Map$.MODULE$.empty());
+        request.environmentVariables_$eq(env);
         Method build = MesosSubmitRequestServlet.class.getDeclaredMethod("buildDriverDescription", CreateSubmissionRequest.class);
         build.setAccessible(true);
         return (MesosDriverDescription) build.invoke(servlet, request);
