@@ -102,6 +102,81 @@ pub enum Error {
         /// The port.
         port: u64,
     },
+    /// A protobuf body is truncated or corrupt.
+    #[error("bad protobuf: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+    /// An event has no `type`.
+    #[error("event has no type")]
+    EventTypeMissing,
+    /// An event's `type` is not one this crate knows.
+    #[error("event type {value} is unknown")]
+    EventTypeUnknown {
+        /// The raw enum value.
+        value: i32,
+    },
+    /// An event lacks the body its `type` calls for.
+    #[error("{event} event has no body")]
+    EventBodyMissing {
+        /// The event type, as Mesos names it.
+        event: &'static str,
+    },
+    /// SUBSCRIBED carries a heartbeat interval that is negative, not finite or too large.
+    #[error("heartbeat interval of {seconds} s is not a duration")]
+    HeartbeatInterval {
+        /// The interval sent.
+        seconds: f64,
+    },
+    /// A JSON body is not valid JSON.
+    #[error("bad JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A JSON message is not a JSON object.
+    #[error("{message} is not a JSON object")]
+    JsonNotObject {
+        /// The proto message expected.
+        message: &'static str,
+    },
+    /// A JSON field holds the wrong kind of value (e.g. an array for a singular field).
+    #[error("{message}.{field} has the wrong JSON type")]
+    JsonFieldType {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A JSON number does not fit its field's type (fraction in an integer, out of range).
+    #[error("{message}.{field} is out of range for its type")]
+    JsonNumberRange {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A JSON `bytes` field is not base64.
+    #[error("{message}.{field} is not base64")]
+    JsonBase64 {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A required JSON field is absent (or null).
+    #[error("{message}.{field} is required")]
+    JsonFieldMissing {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A JSON enum name is not one of the enum's values.
+    #[error("{message}.{field}: unknown enum value {name:?}")]
+    JsonUnknownEnum {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+        /// The name sent.
+        name: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].
