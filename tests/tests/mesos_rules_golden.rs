@@ -7,6 +7,7 @@
 //! `GOLDEN_UPDATE=1 cargo test -p shuffle-tests --test mesos_rules_golden`.
 
 use std::fs;
+use std::process::Stdio;
 
 use shuffle_tests::{repo_root, require_real_spark, JavaHarness};
 
@@ -23,8 +24,20 @@ fn live_spark_rules_match_fixture() {
     }
     let harness =
         JavaHarness::get().unwrap_or_else(|e| panic!("cannot build the Java harness: {e}"));
-    let live =
-        harness.run(ORACLE_MAIN, &[]).unwrap_or_else(|e| panic!("running {ORACLE_MAIN}: {e}"));
+    // Spark encodes VALUE secrets in the JVM's default charset, which follows the locale on
+    // Java 17; the fixture is made with UTF-8.
+    let output = harness
+        .command(["-Dfile.encoding=UTF-8"], ORACLE_MAIN)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {ORACLE_MAIN}: {e}"));
+    assert!(
+        output.status.success(),
+        "{ORACLE_MAIN} exited with {}:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let live = String::from_utf8(output.stdout).expect("the oracle prints ASCII");
     let path = repo_root().join(FIXTURE);
     if std::env::var_os("GOLDEN_UPDATE").is_some_and(|v| !v.is_empty()) {
         // Written aside and renamed, so a concurrently running test never reads half a file.

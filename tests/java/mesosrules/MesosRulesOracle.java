@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -50,7 +52,9 @@ import org.apache.spark.scheduler.cluster.mesos.MesosSchedulerBackendUtil;
  * values sorted. A {@code text} field repeats protobuf results in text form for readers.
  */
 public final class MesosRulesOracle {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // ASCII-only output, whatever the platform encoding of stdout.
+    private static final ObjectMapper JSON = new ObjectMapper(
+            JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build());
     private static final HexFormat HEX = HexFormat.of();
     private static final List<ObjectNode> CASES = new ArrayList<>();
 
@@ -729,10 +733,9 @@ public final class MesosRulesOracle {
 
     /** A SparkContext with only the two fields {@code executorMemory(sc)} reads, set as Spark sets them. */
     private static SparkContext context(SparkConf conf) throws Exception {
-        Field unsafeField = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-        unsafeField.setAccessible(true);
-        sun.misc.Unsafe unsafe = (sun.misc.Unsafe) unsafeField.get(null);
-        SparkContext sc = (SparkContext) unsafe.allocateInstance(SparkContext.class);
+        // Objenesis (shipped with Spark for Kryo) makes an instance without running the
+        // constructor, which would start a whole Spark application.
+        SparkContext sc = new org.objenesis.ObjenesisStd().newInstance(SparkContext.class);
         setField(sc, "_conf", conf);
         setField(sc, "_executorMemory", SparkContext$.MODULE$.executorMemoryInMb(conf));
         return sc;
@@ -769,9 +772,11 @@ public final class MesosRulesOracle {
     }
 
     static {
-        // Keep String.getBytes() (used for VALUE secrets) deterministic whatever the locale.
+        // Spark encodes VALUE secrets with String.getBytes(), the JVM's default charset; the
+        // fixture (and our rules) assume UTF-8.
         if (!java.nio.charset.Charset.defaultCharset().equals(StandardCharsets.UTF_8)) {
-            System.err.println("warning: default charset is " + java.nio.charset.Charset.defaultCharset());
+            throw new IllegalStateException("run with -Dfile.encoding=UTF-8, not "
+                    + java.nio.charset.Charset.defaultCharset());
         }
     }
 }
