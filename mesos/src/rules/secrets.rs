@@ -18,21 +18,21 @@ pub enum SecretTask {
 }
 
 impl SecretTask {
-    fn key(self, field: &str) -> String {
-        let task = match self {
+    fn name(self) -> &'static str {
+        match self {
             Self::Driver => "driver",
             Self::Executor => "executor",
-        };
-        format!("spark.mesos.{task}.secret.{field}")
+        }
+    }
+
+    fn key(self, field: &str) -> String {
+        format!("spark.mesos.{}.secret.{field}", self.name())
     }
 }
 
 impl fmt::Display for SecretTask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Driver => "driver",
-            Self::Executor => "executor",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -55,7 +55,8 @@ impl fmt::Display for SecretTarget {
 }
 
 /// `getSecrets`: REFERENCE secrets from `secret.names`, else VALUE secrets from
-/// `secret.values` (the string's UTF-8 bytes); both set is an [`Error::SecretKindsMixed`].
+/// `secret.values` (the string's UTF-8 bytes; Spark takes the JVM's default charset, UTF-8 on
+/// any usual setup); both set is an [`Error::SecretKindsMixed`].
 fn secrets(conf: &SparkConf, task: SecretTask) -> Result<Vec<Secret>> {
     let names = conf.get_seq(&task.key("names")).unwrap_or_default();
     let values = conf.get_seq(&task.key("values")).unwrap_or_default();
@@ -83,8 +84,8 @@ fn secrets(conf: &SparkConf, task: SecretTask) -> Result<Vec<Secret>> {
     })
 }
 
-/// The secrets paired with the targets of `field`; given targets must match the secrets in
-/// number, and no targets means no secrets go there.
+/// The secrets paired with their targets (`secret.envkeys` or `secret.filenames`): targets,
+/// when given, must match the secrets in number; no targets means no secrets go there.
 fn paired(
     conf: &SparkConf,
     task: SecretTask,
