@@ -120,3 +120,41 @@ fn matches(constraint: &Constraint, offered: &Attribute) -> Result<bool> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::value::{Range, Ranges};
+
+    fn slots() -> Attribute {
+        Attribute {
+            name: "slots".to_owned(),
+            r#type: value::Type::Ranges as i32,
+            ranges: Some(Ranges {
+                range: vec![Range { begin: 1, end: 5 }, Range { begin: 10, end: 20 }],
+            }),
+            ..Attribute::default()
+        }
+    }
+
+    fn check(constraints: &str) -> Result<bool> {
+        matches_attribute_requirements(&parse_constraint_string(constraints)?, &[slots()])
+    }
+
+    /// Spark 3.5.6 says false to all of these but the presence check (its RANGES bug).
+    #[test]
+    fn ranges_constraints_check_the_ranges() {
+        assert!(check("slots:3").unwrap());
+        assert!(check("slots:7,20").unwrap());
+        assert!(!check("slots:7").unwrap());
+        assert!(!check("slots:-1").unwrap());
+        assert!(check("slots:").unwrap());
+        assert!(matches!(check("slots:x"), Err(Error::ConstraintNotNumeric { .. })));
+    }
+
+    #[test]
+    fn checking_stops_at_the_first_failure() {
+        assert!(!check("gpu:;slots:x").unwrap());
+        assert!(check("slots:x;gpu:").is_err());
+    }
+}
