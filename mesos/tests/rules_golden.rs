@@ -31,6 +31,8 @@ const INTENDED_DIFFERENCES: &[(&str, &str)] = &[
     // Spark never matches a RANGES attribute against values (it tests for `Value.Range`
     // where the offer holds `Value.Ranges`); we check the value against the ranges.
     ("match_ranges_value_inside", "ok true"),
+    // ... and so never reads the values; we reject one that is not an integer, as for SCALAR.
+    ("match_ranges_not_numeric", "err NumberFormatException: (ours)"),
 ];
 
 struct Case {
@@ -64,7 +66,8 @@ fn spark_class(e: &Error) -> &'static str {
             | ConfType::Double
             | ConfType::PositiveDouble
             | ConfType::Boolean
-            | ConfType::OneOf(_) => "IllegalArgumentException",
+            | ConfType::OneOf(_)
+            | ConfType::SizeInRange => "IllegalArgumentException",
             ConfType::PlainInt
             | ConfType::PlainDouble
             | ConfType::Long

@@ -33,6 +33,9 @@ pub enum ConfType {
     /// `bytesConf` / `Utils.memoryStringToMb`: a non-negative integer with an optional unit
     /// (`b`, `k`, `m`, `g`, `t`, `p`, each also with a trailing `b`).
     Size,
+    /// A size whose conversion to the target unit stays within `i64` (Spark's `ByteUnit`
+    /// refuses larger ones with an `IllegalArgumentException` of its own).
+    SizeInRange,
     /// `checkValues`: one of the listed strings.
     OneOf(&'static [&'static str]),
 }
@@ -47,6 +50,7 @@ impl fmt::Display for ConfType {
             Self::Boolean => f.write_str("boolean"),
             Self::Time => f.write_str("a time (e.g. 120s, 2m, 500ms)"),
             Self::Size => f.write_str("a size (e.g. 512m, 1g)"),
+            Self::SizeInRange => f.write_str("a size below 2^63 bytes"),
             Self::OneOf(values) => write!(f, "one of {}", values.join(", ")),
         }
     }
@@ -199,7 +203,12 @@ impl SparkConf {
     /// `bytesConf(unit)` and `Utils.memoryStringToMb` (with [`ByteUnit::Byte`] for bare
     /// numbers, then divided down to MiB by the caller).
     pub fn get_size(&self, key: &str, unit: ByteUnit) -> Result<Option<i64>> {
-        self.parse(key, ConfType::Size, |v| byte_string_as(v, unit))
+        match self.get(key) {
+            None => Ok(None),
+            Some(value) => byte_string_as(value, unit).map(Some).map_err(|expected| {
+                Error::ConfValue { key: key.to_owned(), value: value.to_owned(), expected }
+            }),
+        }
     }
 
     /// `stringConf.checkValues(allowed)`.
@@ -253,16 +262,17 @@ fn time_string_as(s: &str, unit: TimeUnit) -> Option<i64> {
 }
 
 /// `JavaUtils.byteStringAs`: `[0-9]+` and an optional unit, after lower-casing and trimming;
-/// fractions and negative numbers are rejected, and so is a result beyond `i64::MAX`.
-fn byte_string_as(s: &str, unit: ByteUnit) -> Option<i64> {
+/// fractions and negative numbers are rejected ([`ConfType::Size`]), and so is a result beyond
+/// `i64::MAX` ([`ConfType::SizeInRange`]).
+fn byte_string_as(s: &str, unit: ByteUnit) -> Result<i64, ConfType> {
     let lower = s.to_lowercase();
     let lower = java::trim(&lower);
     let digits_end = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
     let (number, suffix) = lower.split_at(digits_end);
     if number.is_empty() || !suffix.bytes().all(|b| b.is_ascii_lowercase()) {
-        return None;
+        return Err(ConfType::Size);
     }
-    let value = java::parse_long(number)?;
+    let value = java::parse_long(number).ok_or(ConfType::Size)?;
     let from: i64 = match suffix {
         "" => unit.bytes(),
         "b" => 1,
@@ -271,13 +281,13 @@ fn byte_string_as(s: &str, unit: ByteUnit) -> Option<i64> {
         "g" | "gb" => 1 << 30,
         "t" | "tb" => 1 << 40,
         "p" | "pb" => 1 << 50,
-        _ => return None,
+        _ => return Err(ConfType::Size),
     };
     let to = unit.bytes();
     if from > to {
-        value.checked_mul(from / to)
+        value.checked_mul(from / to).ok_or(ConfType::SizeInRange)
     } else {
-        Some(value / (to / from))
+        Ok(value / (to / from))
     }
 }
 
@@ -305,14 +315,14 @@ mod tests {
 
     #[test]
     fn sizes_convert_like_java_utils() {
-        assert_eq!(byte_string_as("1g", ByteUnit::MiB), Some(1024));
-        assert_eq!(byte_string_as("512", ByteUnit::MiB), Some(512));
-        assert_eq!(byte_string_as("512", ByteUnit::Byte), Some(512));
-        assert_eq!(byte_string_as("2097152k", ByteUnit::MiB), Some(2048));
-        assert_eq!(byte_string_as("1023k", ByteUnit::MiB), Some(0));
-        assert_eq!(byte_string_as("1.5g", ByteUnit::MiB), None);
-        assert_eq!(byte_string_as("-1g", ByteUnit::MiB), None);
-        assert_eq!(byte_string_as("8388608t", ByteUnit::Byte), None);
+        assert_eq!(byte_string_as("1g", ByteUnit::MiB), Ok(1024));
+        assert_eq!(byte_string_as("512", ByteUnit::MiB), Ok(512));
+        assert_eq!(byte_string_as("512", ByteUnit::Byte), Ok(512));
+        assert_eq!(byte_string_as("2097152k", ByteUnit::MiB), Ok(2048));
+        assert_eq!(byte_string_as("1023k", ByteUnit::MiB), Ok(0));
+        assert_eq!(byte_string_as("1.5g", ByteUnit::MiB), Err(ConfType::Size));
+        assert_eq!(byte_string_as("-1g", ByteUnit::MiB), Err(ConfType::Size));
+        assert_eq!(byte_string_as("8388608t", ByteUnit::Byte), Err(ConfType::SizeInRange));
     }
 
     #[test]

@@ -139,6 +139,7 @@ public final class MesosRulesOracle {
         match("match_ranges_value_inside", "slots:3", attrs);
         match("match_ranges_value_outside", "slots:7", attrs);
         match("match_ranges_presence", "slots:", attrs);
+        match("match_ranges_not_numeric", "slots:x", attrs);
         match("match_all_of_several", "os:centos7;zone:b;rack:1", attrs);
         match("match_one_of_several_fails", "os:centos7;zone:z", attrs);
         match("match_bad_constraint_string", "os", attrs);
@@ -329,6 +330,7 @@ public final class MesosRulesOracle {
         conf(c("executor_memory_bare_number_is_bytes", "executorMemory"), "spark.executor.memory", "512");
         conf(c("executor_memory_kib", "executorMemory"), "spark.executor.memory", "2097152k");
         conf(c("executor_memory_bad_size", "executorMemory"), "spark.executor.memory", "1.5g");
+        conf(c("executor_memory_overflow", "executorMemory"), "spark.executor.memory", "9223372036854775807g");
         conf(c("executor_memory_bad_overhead", "executorMemory"),
                 "spark.mesos.executor.memoryOverhead", "1g");
         conf(c("executor_memory_zero_factor", "executorMemory"),
