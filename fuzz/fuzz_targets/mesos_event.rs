@@ -18,7 +18,11 @@ use mesos::recordio::{RecordDecoder, DEFAULT_MAX_RECORD_LEN};
 use prost::Message;
 
 /// What one input produced: each record (or the error that ended the stream), in order.
-fn records(stream: &[u8], seed: Option<u8>, decoder: RecordDecoder) -> (Vec<Vec<u8>>, Option<String>) {
+fn records(
+    stream: &[u8],
+    seed: Option<u8>,
+    decoder: RecordDecoder,
+) -> (Vec<Vec<u8>>, Option<String>) {
     let mut buf = BytesMut::new();
     let mut out = Vec::new();
     let mut rest = stream;
