@@ -1,5 +1,6 @@
 //! URIs the Mesos fetcher downloads into the sandbox (`spark.mesos.uris`), and whether it caches
-//! them (`spark.mesos.fetcherCache.enable`): Spark's `setupUris`.
+//! them (`spark.mesos.fetcherCache.enable`): Spark's `setupUris`, and the dispatcher's
+//! `getDriverUris` for submitted drivers.
 
 use super::conf::SparkConf;
 use super::java;
@@ -10,6 +11,13 @@ use crate::Result;
 pub const URIS_TO_DOWNLOAD: &str = "spark.mesos.uris";
 /// `spark.mesos.fetcherCache.enable`: let the fetcher cache every URI (default false).
 pub const ENABLE_FETCHER_CACHE: &str = "spark.mesos.fetcherCache.enable";
+/// `spark.executor.uri`: a Spark distribution the fetcher downloads for drivers and executors.
+pub const EXECUTOR_URI: &str = "spark.executor.uri";
+/// `spark.submit.pyFiles`: Python files of the application, fetched for the driver.
+pub const SUBMIT_PYTHON_FILES: &str = "spark.submit.pyFiles";
+/// `spark.mesos.appJar.local.resolution.mode`: `host` (default) fetches a `local://` app jar
+/// from the agent, `container` uses it in place inside the container.
+pub const APP_JAR_LOCAL_RESOLUTION_MODE: &str = "spark.mesos.appJar.local.resolution.mode";
 
 /// `spark.mesos.fetcherCache.enable`, false when unset.
 pub fn use_fetcher_cache(conf: &SparkConf) -> Result<bool> {
@@ -28,14 +36,6 @@ pub fn setup_uris(conf: &SparkConf) -> Result<Vec<Uri>> {
     let cache = use_fetcher_cache(conf)?;
     Ok(conf.get_seq(URIS_TO_DOWNLOAD).unwrap_or_default().iter().map(|u| uri(u, cache)).collect())
 }
-
-/// `spark.executor.uri`: a Spark distribution the fetcher downloads for drivers and executors.
-pub const EXECUTOR_URI: &str = "spark.executor.uri";
-/// `spark.submit.pyFiles`: Python files of the application, fetched for the driver.
-pub const SUBMIT_PYTHON_FILES: &str = "spark.submit.pyFiles";
-/// `spark.mesos.appJar.local.resolution.mode`: `host` (default) fetches a `local://` app jar
-/// from the agent, `container` uses it in place inside the container.
-pub const APP_JAR_LOCAL_RESOLUTION_MODE: &str = "spark.mesos.appJar.local.resolution.mode";
 
 const RESOLUTION_MODES: &[&str] = &["host", "container"];
 
