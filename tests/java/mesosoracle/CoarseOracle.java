@@ -50,7 +50,7 @@ public final class CoarseOracle {
         String appName, SparkConf conf, Option<String> webuiUrl, Option<Object> checkpoint,
         Option<Object> failoverTimeout, Option<String> frameworkId) {
       lines.add(createDriverLine(this::buildCredentials, master, user, appName, conf, webuiUrl,
-          checkpoint, failoverTimeout, frameworkId));
+          checkpoint, failoverTimeout, frameworkId, lines));
       driver = new RecordingSchedulerDriver(scheduler, this.frameworkId, lines);
       return driver;
     }
@@ -63,26 +63,29 @@ public final class CoarseOracle {
 
   /**
    * The `create-driver` line: the arguments Spark hands its driver factory, and the principal
-   * and credential Spark's own {@code buildCredentials} derives from the configuration.
+   * and credential Spark's own {@code buildCredentials} derives from the configuration. When
+   * that throws, Spark's factory would throw too: the line records it and the exception is
+   * rethrown (wrapped, as Scala does not declare it).
    */
   static String createDriverLine(Credentials credentials, String master, String user,
       String appName, SparkConf conf, Option<String> webuiUrl, Option<Object> checkpoint,
-      Option<Object> failoverTimeout, Option<String> frameworkId) {
-    String creds;
-    try {
-      Protos.FrameworkInfo.Builder info =
-          Protos.FrameworkInfo.newBuilder().setUser(user).setName(appName);
-      Protos.Credential.Builder cred = credentials.build(conf, info);
-      creds = " framework-principal=" + (info.hasPrincipal() ? info.getPrincipal() : "-")
-          + " credential={" + RecordingSchedulerDriver.text(cred) + "}";
-    } catch (RuntimeException e) {
-      creds = " credential-error=" + e.getClass().getName() + ": " + firstLine(e.getMessage());
-    }
-    return "create-driver master=" + master + " user=" + user + " app-name=" + appName
+      Option<Object> failoverTimeout, Option<String> frameworkId, List<String> lines) {
+    String line = "create-driver master=" + master + " user=" + user + " app-name=" + appName
         + " webui-url=" + OracleContext.opt(webuiUrl)
         + " checkpoint=" + OracleContext.opt(checkpoint)
         + " failover-timeout=" + OracleContext.opt(failoverTimeout)
-        + " framework-id=" + OracleContext.opt(frameworkId) + creds;
+        + " framework-id=" + OracleContext.opt(frameworkId);
+    Protos.FrameworkInfo.Builder info =
+        Protos.FrameworkInfo.newBuilder().setUser(user).setName(appName);
+    Protos.Credential.Builder cred;
+    try {
+      cred = credentials.build(conf, info);
+    } catch (Exception e) {
+      lines.add(line + " credential-error=" + e.getClass().getName());
+      throw new IllegalStateException("buildCredentials failed", e);
+    }
+    return line + " framework-principal=" + (info.hasPrincipal() ? info.getPrincipal() : "-")
+        + " credential={" + RecordingSchedulerDriver.text(cred) + "}";
   }
 
   static String firstLine(String s) {
@@ -136,12 +139,17 @@ public final class CoarseOracle {
           s.frameworkId);
     } catch (Throwable e) {
       lines.add("construct-error " + e.getClass().getName() + ": " + firstLine(e.getMessage()));
+      releaseEndpoint(sc);
       return lines;
     }
     scheduler.initialize(backend);
-    long t0 = System.nanoTime();
-    backend.start();
-    System.err.printf("oracle: start took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    try {
+      backend.start();
+    } catch (Throwable e) {
+      lines.add("start-error " + e.getClass().getName() + ": " + firstLine(e.getMessage()));
+      backend.stop();
+      return lines;
+    }
     lines.add("registered " + backend.applicationId());
     boolean stopped = false;
     for (ScenarioFile.Step step : s.steps) {
@@ -154,11 +162,23 @@ public final class CoarseOracle {
     }
     if (!stopped) {
       lines.add("> (end of scenario: stop)");
-      long t1 = System.nanoTime();
       backend.stop();
-      System.err.printf("oracle: stop took %d ms%n", (System.nanoTime() - t1) / 1_000_000);
     }
     return lines;
+  }
+
+  /**
+   * A constructor that throws after its superclass registered the driver endpoint leaves the
+   * endpoint behind; unregister it so the next scenario's backend can register again.
+   */
+  static void releaseEndpoint(SparkContext sc) {
+    org.apache.spark.rpc.RpcEnv rpcEnv = sc.env().rpcEnv();
+    try {
+      rpcEnv.stop(rpcEnv.setupEndpointRef(rpcEnv.address(),
+          org.apache.spark.scheduler.cluster.CoarseGrainedSchedulerBackend.ENDPOINT_NAME()));
+    } catch (RuntimeException e) {
+      // No endpoint was registered: nothing to release.
+    }
   }
 
   /** Runs one step; true if it stopped the backend. */
