@@ -15,6 +15,8 @@ use shuffle_tests::{repo_root, require_real_spark, spark_jvm, JavaHarness};
 /// Scenario files and the call fixtures generated from them, relative to the repo root.
 const COARSE_SCENARIOS: &str = "mesos/tests/fixtures/spark-3.5.6-coarse-scenarios.txt";
 const COARSE_CALLS: &str = "mesos/tests/fixtures/spark-3.5.6-coarse-calls.txt";
+const FINE_SCENARIOS: &str = "mesos/tests/fixtures/spark-3.5.6-fine-scenarios.txt";
+const FINE_CALLS: &str = "mesos/tests/fixtures/spark-3.5.6-fine-calls.txt";
 
 /// Scenario names in file order: the `scenario NAME` lines.
 fn scenario_names(text: &str) -> Vec<&str> {
@@ -42,6 +44,11 @@ fn check_consistent(scenarios: &str, calls: &str, at_least: usize) {
 #[test]
 fn coarse_fixture_answers_every_scenario() {
     check_consistent(COARSE_SCENARIOS, COARSE_CALLS, 25);
+}
+
+#[test]
+fn fine_fixture_answers_every_scenario() {
+    check_consistent(FINE_SCENARIOS, FINE_CALLS, 8);
 }
 
 /// Runs `main_class` on `scenarios` and compares its output with `calls` (or rewrites `calls`
@@ -96,4 +103,9 @@ fn first_difference(expected: &str, actual: &str) -> Option<String> {
 #[test]
 fn coarse_backend_calls_match_spark() {
     replay("mesosoracle.CoarseOracle", COARSE_SCENARIOS, COARSE_CALLS);
+}
+
+#[test]
+fn fine_backend_calls_match_spark() {
+    replay("mesosoracle.FineOracle", FINE_SCENARIOS, FINE_CALLS);
 }
