@@ -132,6 +132,16 @@ public final class CoarseOracle {
     lines.add("scenario " + s.name);
     context.apply(file, s);
     SparkContext sc = context.sc;
+    try (ShuffleCapture capture = s.captureShuffle ? new ShuffleCapture() : null) {
+      if (capture != null) {
+        sc.conf().set("spark.shuffle.service.port", String.valueOf(capture.port()));
+      }
+      return run(sc, s, lines, capture);
+    }
+  }
+
+  private static List<String> run(SparkContext sc, ScenarioFile.Scenario s, List<String> lines,
+      ShuffleCapture capture) throws Exception {
     TaskSchedulerImpl scheduler = new TaskSchedulerImpl(sc);
     Backend backend;
     try {
@@ -158,6 +168,13 @@ public final class CoarseOracle {
         stopped |= step(backend, sc, step);
       } catch (Throwable e) {
         lines.add("error " + e.getClass().getName() + ": " + firstLine(e.getMessage()));
+      }
+      if (capture != null && step.verb().equals("status")) {
+        // Registration is written asynchronously once connected: wait for it (or not).
+        String frame = capture.next(1500);
+        if (frame != null) {
+          lines.add("shuffle-service host=127.0.0.1 port=(capture) " + frame);
+        }
       }
     }
     if (!stopped) {

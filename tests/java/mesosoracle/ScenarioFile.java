@@ -23,6 +23,7 @@ final class ScenarioFile {
     final List<String> unset = new ArrayList<>();
     String master = "127.0.0.1:5050";
     String frameworkId = "oracle-framework";
+    boolean captureShuffle;
     final List<Step> steps = new ArrayList<>();
 
     Scenario(String name) {
@@ -82,6 +83,9 @@ final class ScenarioFile {
             break;
           case "master":
             need(current).master = rest;
+            break;
+          case "capture-shuffle-service":
+            need(current).captureShuffle = true;
             break;
           case "framework":
             need(current).frameworkId = rest;
