@@ -41,8 +41,8 @@ import scala.runtime.BoxedUnit;
 public final class FineOracle {
   private FineOracle() {}
 
-  /** How long asynchronous scheduler work (result getter, DAG event loop) may take to settle. */
-  private static final long SETTLE_MS = 400;
+  /** Longest wait for Spark's asynchronous scheduler work to settle after a step. */
+  private static final long SETTLE_LIMIT_MS = 20_000;
 
   /** The backend under test, with the driver factory replaced by a recording driver. */
   static final class Backend extends MesosFineGrainedSchedulerBackend {
@@ -99,7 +99,11 @@ public final class FineOracle {
       out.println("base-executor-env " + e.getKey() + "=" + e.getValue());
     }
     for (ScenarioFile.Scenario scenario : file.scenarios) {
-      for (String line : run(context, file, scenario)) {
+      long t0 = System.nanoTime();
+      List<String> lines = run(context, file, scenario);
+      System.err.printf("oracle: scenario %s took %d ms%n", scenario.name,
+          (System.nanoTime() - t0) / 1_000_000);
+      for (String line : lines) {
         out.println(line);
       }
       out.flush();
@@ -139,7 +143,7 @@ public final class FineOracle {
     for (ScenarioFile.Step step : s.steps) {
       lines.add("> " + step.line);
       try {
-        stopped |= step(backend, dag, sc, step, lines);
+        stopped |= step(backend, tasks, dag, sc, step, lines);
       } catch (Throwable e) {
         lines.add("error " + e.getClass().getName() + ": "
             + CoarseOracle.firstLine(e.getMessage()));
@@ -158,8 +162,8 @@ public final class FineOracle {
   }
 
   /** Runs one step; true if it stopped the backend. */
-  private static boolean step(Backend backend, DAGScheduler dag, SparkContext sc,
-      ScenarioFile.Step step, List<String> lines) throws Exception {
+  private static boolean step(Backend backend, TaskSchedulerImpl tasks, DAGScheduler dag,
+      SparkContext sc, ScenarioFile.Step step, List<String> lines) throws Exception {
     String[] w = step.words;
     switch (step.verb()) {
       case "offers":
@@ -167,17 +171,17 @@ public final class FineOracle {
         return false;
       case "status":
         backend.statusUpdate(backend.driver, ScenarioFile.status(w));
-        Thread.sleep(SETTLE_MS);
+        settle(dag, tasks);
         return false;
       case "submit-job": {
         int partitions = Integer.parseInt(w[1]);
         submit(dag, sc, partitions);
         // submitTasks revives offers from the DAG scheduler's thread: wait for it.
-        long deadline = System.nanoTime() + 20_000_000_000L;
+        long deadline = System.nanoTime() + SETTLE_LIMIT_MS * 1_000_000L;
         while (!lines.get(lines.size() - 1).equals("revive") && System.nanoTime() < deadline) {
           Thread.sleep(10);
         }
-        Thread.sleep(SETTLE_MS);
+        settle(dag, tasks);
         return false;
       }
       case "sleep":
@@ -189,6 +193,33 @@ public final class FineOracle {
       default:
         throw new IllegalArgumentException("unknown step: " + step.line);
     }
+  }
+
+  /**
+   * Waits until the task-result getter pool and the DAG scheduler's event loop have been idle
+   * for two consecutive looks 50 ms apart: what a status update sets off on those threads
+   * (resubmissions, revives) then has happened, so its calls precede the next step's marker.
+   */
+  private static void settle(DAGScheduler dag, TaskSchedulerImpl tasks)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + SETTLE_LIMIT_MS * 1_000_000L;
+    int quiet = 0;
+    while (quiet < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      quiet = idle(dag, tasks) ? quiet + 1 : 0;
+    }
+  }
+
+  private static boolean idle(DAGScheduler dag, TaskSchedulerImpl tasks) {
+    java.util.concurrent.ExecutorService pool = tasks.taskResultGetter().getTaskResultExecutor();
+    boolean poolIdle = !(pool instanceof java.util.concurrent.ThreadPoolExecutor)
+        || (((java.util.concurrent.ThreadPoolExecutor) pool).getActiveCount() == 0
+            && ((java.util.concurrent.ThreadPoolExecutor) pool).getQueue().isEmpty());
+    org.apache.spark.util.EventLoop<?> loop = dag.eventProcessLoop();
+    Thread.State state = loop.eventThread().getState();
+    boolean loopIdle = loop.org$apache$spark$util$EventLoop$$eventQueue().isEmpty()
+        && (state == Thread.State.WAITING || state == Thread.State.TERMINATED);
+    return poolIdle && loopIdle;
   }
 
   @SuppressWarnings("unchecked")
