@@ -171,7 +171,7 @@ public final class CoarseOracle {
       }
       if (capture != null && step.verb().equals("status")) {
         // Registration is written asynchronously once connected: wait for it (or not).
-        String frame = capture.next(1500);
+        String frame = capture.next(3000);
         if (frame != null) {
           lines.add("shuffle-service host=127.0.0.1 port=(capture) " + frame);
         }
