@@ -65,6 +65,34 @@ pub enum Action {
     Sleep(u64),
     /// Stop the backend.
     Stop,
+    /// `offerRescinded` for this offer id.
+    Rescind(String),
+    /// `disconnected`.
+    Disconnected,
+    /// `reregistered`.
+    Reregistered,
+    /// `slaveLost` (agent lost) for this agent id.
+    AgentLost(String),
+    /// `executorLost`.
+    ExecutorLost {
+        /// Executor id.
+        executor: String,
+        /// Agent id.
+        agent: String,
+        /// Exit status.
+        status: i32,
+    },
+    /// `frameworkMessage` with these UTF-8 bytes as data.
+    FrameworkMessage {
+        /// Executor id.
+        executor: String,
+        /// Agent id.
+        agent: String,
+        /// The message (may be empty).
+        data: String,
+    },
+    /// `error` with this message.
+    Error(String),
 }
 
 /// A resource offer.
@@ -219,6 +247,27 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
             "submit-job" => Action::SubmitJob(number(rest).map_err(at)?),
             "sleep" => Action::Sleep(rest.parse().map_err(|_| at(format!("bad sleep: {rest}")))?),
             "stop" => Action::Stop,
+            "rescind" => Action::Rescind(rest.to_owned()),
+            "disconnected" => Action::Disconnected,
+            "reregistered" => Action::Reregistered,
+            "agent-lost" => Action::AgentLost(rest.to_owned()),
+            "executor-lost" => match words[..] {
+                [executor, agent, status] => Action::ExecutorLost {
+                    executor: executor.to_owned(),
+                    agent: agent.to_owned(),
+                    status: status.parse().map_err(|_| at(format!("bad status: {status}")))?,
+                },
+                _ => return Err(at("executor-lost needs EXECUTOR AGENT STATUS".to_owned())),
+            },
+            "framework-message" => match words[..] {
+                [executor, agent, ref data @ ..] if data.len() <= 1 => Action::FrameworkMessage {
+                    executor: executor.to_owned(),
+                    agent: agent.to_owned(),
+                    data: data.first().map(|d| (*d).to_owned()).unwrap_or_default(),
+                },
+                _ => return Err(at("framework-message needs EXECUTOR AGENT [TEXT]".to_owned())),
+            },
+            "error" => Action::Error(rest.to_owned()),
             other => return Err(at(format!("unknown directive `{other}`"))),
         };
         scenario.steps.push(Step { line: line.to_owned(), action });

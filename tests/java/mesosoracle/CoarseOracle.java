@@ -238,6 +238,9 @@ public final class CoarseOracle {
         backend.stop();
         return true;
       default:
+        if (CallbackSteps.run(backend, backend.driver, step)) {
+          return false;
+        }
         throw new IllegalArgumentException("unknown step: " + step.line);
     }
   }

@@ -191,6 +191,10 @@ public final class FineOracle {
         backend.stop();
         return true;
       default:
+        if (CallbackSteps.run(backend, backend.driver, step)) {
+          settle(dag, tasks);
+          return false;
+        }
         throw new IllegalArgumentException("unknown step: " + step.line);
     }
   }
