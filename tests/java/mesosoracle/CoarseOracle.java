@@ -165,7 +165,7 @@ public final class CoarseOracle {
     for (ScenarioFile.Step step : s.steps) {
       lines.add("> " + step.line);
       try {
-        stopped |= step(backend, sc, step);
+        stopped |= step(backend, step);
       } catch (Throwable e) {
         lines.add("error " + e.getClass().getName() + ": " + firstLine(e.getMessage()));
       }
@@ -199,7 +199,7 @@ public final class CoarseOracle {
   }
 
   /** Runs one step; true if it stopped the backend. */
-  private static boolean step(Backend backend, SparkContext sc, ScenarioFile.Step step)
+  private static boolean step(Backend backend, ScenarioFile.Step step)
       throws Exception {
     String[] w = step.words;
     switch (step.verb()) {
