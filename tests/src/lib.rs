@@ -11,13 +11,17 @@
 //! * [`server`] runs the daemon in-process and speaks raw protocol to it.
 //! * [`jvm_service`] runs Spark's own JVM external shuffle service (standalone or Mesos).
 //! * [`pki`] issues certificates for the TLS tests.
+//! * [`mesos_scenarios`] reads the Mesos backend oracle's scenario and call fixtures.
+//! * [`spark_jvm`] starts JVMs that build a `SparkContext` (Java 17 flags, pinned environment).
 
 pub mod daemon;
 pub mod fixture;
 pub mod jvm_service;
+pub mod mesos_scenarios;
 pub mod pki;
 pub mod server;
 pub mod spark_driver;
+pub mod spark_jvm;
 
 use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsStr;
