@@ -41,7 +41,7 @@ pub enum Input {
     /// An event of the SUBSCRIBE stream. SUBSCRIBED is Spark's `registered` (it sets the
     /// application id); OFFERS is `resourceOffers`; UPDATE is `statusUpdate`; ERROR is
     /// `error`; the others change nothing, as in Spark.
-    Event(Event),
+    Event(Box<Event>),
     /// `doRequestTotalExecutors` for the default resource profile, with the host → local task
     /// count map `requestTotalExecutors` records for it.
     RequestTotalExecutors {
@@ -60,7 +60,7 @@ pub enum Input {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Send this call to the master.
-    Call(Call),
+    Call(Box<Call>),
     /// Register the driver with the external shuffle service of an agent
     /// (`MesosExternalBlockStoreClient.registerDriverWithShuffleService`): connect to
     /// `host:port`, send `RegisterDriver(app_id, heartbeat_timeout_ms)`, then heartbeat every
@@ -122,7 +122,7 @@ impl CoarseBackend {
     pub fn handle(&mut self, input: Input, now: Instant) -> Outcome {
         let mut out = Outcome::default();
         match input {
-            Input::Event(event) => self.on_event(event, now, &mut out),
+            Input::Event(event) => self.on_event(*event, now, &mut out),
             Input::RequestTotalExecutors { total, host_to_local_task_count } => {
                 self.state.executor_limit = Some(total);
                 self.state.host_to_local_task_count = host_to_local_task_count;
@@ -132,12 +132,8 @@ impl CoarseBackend {
                 // Before registration Spark has no driver to kill through and only warns.
                 if let Some(framework_id) = &self.state.framework_id {
                     for id in ids {
-                        out.actions.push(Action::Call(mesos::call::kill(
-                            framework_id,
-                            TaskId::from(id),
-                            None,
-                            None,
-                        )));
+                        let kill = mesos::call::kill(framework_id, TaskId::from(id), None, None);
+                        out.actions.push(Action::Call(Box::new(kill)));
                     }
                 }
             }
@@ -193,7 +189,7 @@ impl CoarseBackend {
         }
         self.state.stopped = true;
         if let Some(framework_id) = &self.state.framework_id {
-            out.actions.push(Action::Call(mesos::call::teardown(framework_id)));
+            out.actions.push(Action::Call(Box::new(mesos::call::teardown(framework_id))));
         }
     }
 }

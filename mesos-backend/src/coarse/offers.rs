@@ -30,11 +30,11 @@ fn to_int(v: f64) -> i32 {
 
 fn decline(backend: &CoarseBackend, offer: &Offer, refuse: Option<Duration>) -> Action {
     let framework_id = backend.state.framework_id.clone().unwrap_or_default();
-    Action::Call(call::decline(
+    Action::Call(Box::new(call::decline(
         &framework_id,
         vec![offer.id.clone()],
         refuse.map(|d| Filters { refuse_seconds: Some(d.as_secs_f64()) }),
-    ))
+    )))
 }
 
 pub(super) fn resource_offers(
@@ -65,9 +65,12 @@ pub(super) fn resource_offers(
         match matches_attribute_requirements(&backend.config.constraints, &offer.attributes) {
             Ok(true) => matched.push(offer),
             Ok(false) => unmatched.push(offer),
+            // A constraint value the offer's attribute type cannot read (a non-number for a
+            // SCALAR or RANGES attribute) matches nothing: Spark never matches RANGES at all,
+            // and declining keeps the offer from hanging until the master rescinds it.
             Err(e) => {
-                out.error = Some(e.into());
-                return;
+                tracing::warn!(offer = %offer.id.value, error = %e, "constraint not evaluable");
+                unmatched.push(offer);
             }
         }
     }
@@ -86,12 +89,12 @@ pub(super) fn resource_offers(
         if !offer_tasks.is_empty() {
             // Spark prepends each new task to the offer's list.
             offer_tasks.reverse();
-            out.actions.push(Action::Call(call::accept(
+            out.actions.push(Action::Call(Box::new(call::accept(
                 &framework_id,
                 vec![offer.id.clone()],
                 vec![call::launch(offer_tasks)],
                 None,
-            )));
+            ))));
         } else if backend.state.total_cores >= backend.config.max_cores {
             let refuse = backend.config.reject_for_reached_max_cores;
             out.actions.push(decline(backend, offer, Some(refuse)));

@@ -81,5 +81,5 @@ pub(super) fn status_update(backend: &mut CoarseBackend, status: &TaskStatus, ou
     }
     // "In case we'd rejected everything before but have now lost a node".
     let framework_id = state_ref.framework_id.clone().unwrap_or_default();
-    out.actions.push(Action::Call(call::revive(&framework_id, Vec::new())));
+    out.actions.push(Action::Call(Box::new(call::revive(&framework_id, Vec::new()))));
 }
