@@ -56,6 +56,9 @@ pub const EXECUTOR_HOME: &str = "spark.mesos.executor.home";
 pub const SPARK_HOME: &str = "spark.home";
 /// `spark.mesos.network.name`: with it, executors get no `--hostname`.
 pub const NETWORK_NAME: &str = "spark.mesos.network.name";
+/// `spark.mesos.coarse.shutdownTimeout` (default 10s): how long `stop()` waits for
+/// executors to end before stopping the framework.
+pub const COARSE_SHUTDOWN_TIMEOUT: &str = "spark.mesos.coarse.shutdownTimeout";
 /// `spark.app.name`: task names are `<app name> <task id>`.
 pub const APP_NAME: &str = "spark.app.name";
 /// `spark.driver.host`.
@@ -148,6 +151,8 @@ pub struct CoarseConfig {
     pub dynamic_allocation: bool,
     /// `spark.locality.wait`.
     pub locality_wait: Duration,
+    /// `spark.mesos.coarse.shutdownTimeout`.
+    pub shutdown_timeout: Duration,
 }
 
 /// `String.toInt` as Scala's `getOption(key).map(_.toInt)` applies it.
@@ -239,6 +244,10 @@ impl CoarseConfig {
             dynamic_allocation: conf.get_bool(DYN_ALLOCATION_ENABLED)?.unwrap_or(false),
             locality_wait: Duration::from_millis(
                 conf.get_time(LOCALITY_WAIT, TimeUnit::Millis)?.unwrap_or(3_000).max(0) as u64,
+            ),
+            shutdown_timeout: Duration::from_millis(
+                conf.get_time(COARSE_SHUTDOWN_TIMEOUT, TimeUnit::Millis)?.unwrap_or(10_000).max(0)
+                    as u64,
             ),
         })
     }

@@ -54,6 +54,9 @@ pub enum Input {
     KillExecutors(Vec<String>),
     /// `stop()`.
     Stop,
+    /// Time has passed: send it at [`CoarseBackend::next_deadline`] (the end of `stop()`'s
+    /// wait for executors).
+    Tick,
 }
 
 /// One thing the backend does, in order.
@@ -137,9 +140,15 @@ impl CoarseBackend {
                     }
                 }
             }
-            Input::Stop => self.stop(&mut out),
+            Input::Stop => self.stop(now, &mut out),
+            Input::Tick => self.stop_driver_if_due(now, &mut out),
         }
         out
+    }
+
+    /// When the core next needs an [`Input::Tick`], if ever.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.state.stop_deadline
     }
 
     /// The runtime could not register the driver with `agent_id`'s shuffle service: the next
@@ -164,7 +173,17 @@ impl CoarseBackend {
         match event {
             Event::Subscribed(subscribed) => self.registered(subscribed.framework_id),
             Event::Offers(offers) => offers::resource_offers(self, offers, now, out),
-            Event::Update(status) => status::status_update(self, &status, out),
+            Event::Update(status) => {
+                status::status_update(self, &status, out);
+                self.stop_driver_if_due(now, out);
+                // libmesos acknowledges every update after the callback (implicit
+                // acknowledgements); a v1 framework must do it itself.
+                if let Some(framework_id) = &self.state.framework_id {
+                    if let Some(ack) = mesos::call::acknowledge(framework_id, &status) {
+                        out.actions.push(Action::Call(Box::new(ack)));
+                    }
+                }
+            }
             Event::Error(message) => out.error = Some(Error::ClusterError { message }),
             Event::Rescind(_)
             | Event::Message { .. }
@@ -180,14 +199,25 @@ impl CoarseBackend {
         self.state.framework_id = Some(framework_id);
     }
 
-    /// `stop()`: once; stops the driver, which for a v1 framework that does not fail over is
-    /// TEARDOWN. Spark first waits up to `spark.mesos.coarse.shutdownTimeout` for executors
-    /// to exit; that wait is the runtime's.
-    fn stop(&mut self, out: &mut Outcome) {
+    /// `stop()`: once. Offers are declined from now on; the framework itself is stopped
+    /// (for a v1 framework that does not fail over: TEARDOWN) once every executor has ended
+    /// or `spark.mesos.coarse.shutdownTimeout` has passed, whichever comes first.
+    fn stop(&mut self, now: Instant, out: &mut Outcome) {
         if self.state.stopped {
             return;
         }
         self.state.stopped = true;
+        self.state.stop_deadline = Some(now + self.config.shutdown_timeout);
+        self.stop_driver_if_due(now, out);
+    }
+
+    /// Stops the framework when `stop()` is waiting and its wait is over.
+    fn stop_driver_if_due(&mut self, now: Instant, out: &mut Outcome) {
+        let Some(deadline) = self.state.stop_deadline else { return };
+        if self.state.num_executors() > 0 && now < deadline {
+            return;
+        }
+        self.state.stop_deadline = None;
         if let Some(framework_id) = &self.state.framework_id {
             out.actions.push(Action::Call(Box::new(mesos::call::teardown(framework_id))));
         }

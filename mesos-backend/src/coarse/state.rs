@@ -29,6 +29,8 @@ pub(super) struct Agent {
 pub(super) struct State {
     pub(super) framework_id: Option<FrameworkId>,
     pub(super) stopped: bool,
+    /// When `stop()` stops waiting for executors; `None` once the framework is stopped.
+    pub(super) stop_deadline: Option<Instant>,
     pub(super) next_task_id: u64,
     pub(super) agents: BTreeMap<String, Agent>,
     pub(super) cores_by_task: BTreeMap<String, i32>,
@@ -47,6 +49,7 @@ impl State {
         Self {
             framework_id: None,
             stopped: false,
+            stop_deadline: None,
             next_task_id: 0,
             agents: BTreeMap::new(),
             cores_by_task: BTreeMap::new(),
