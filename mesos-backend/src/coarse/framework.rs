@@ -78,3 +78,52 @@ pub fn framework_info(conf: &SparkConf, env: &FrameworkEnv) -> Result<FrameworkR
     };
     Ok(FrameworkRegistration { info, credential })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conf(pairs: &[(&str, &str)]) -> SparkConf {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn fields_spark_sets_inside_its_driver_factory() {
+        let env = FrameworkEnv { spark_user: "u".into(), ..FrameworkEnv::default() };
+        let c = conf(&[
+            (APP_NAME, "app"),
+            (DRIVER_HOST, "driver.example"),
+            (ROLE, "analytics"),
+            (MAX_GPUS, "1"),
+            (PRINCIPAL, "alice"),
+        ]);
+        let r = framework_info(&c, &env).unwrap();
+        assert_eq!(r.info.user, "u");
+        assert_eq!(r.info.name, "app");
+        assert_eq!(r.info.hostname.as_deref(), Some("driver.example"));
+        assert_eq!(r.info.role.as_deref(), Some("analytics"));
+        assert_eq!(r.info.failover_timeout, Some(0.0));
+        assert_eq!(r.info.checkpoint, None);
+        assert!(r.info.roles.is_empty());
+        assert_eq!(r.info.capabilities, [Capability::of(capability::Type::GpuResources)]);
+        assert_eq!(r.info.principal.as_deref(), Some("alice"));
+        assert_eq!(r.credential, Some(Credential { principal: "alice".into(), secret: None }));
+    }
+
+    #[test]
+    fn public_dns_and_ui_url_and_secret_rules() {
+        let env = FrameworkEnv {
+            public_dns: Some("public.example".into()),
+            ui_web_url: Some("http://ui:4040".into()),
+            ..FrameworkEnv::default()
+        };
+        let r = framework_info(&conf(&[(DRIVER_HOST, "d")]), &env).unwrap();
+        assert_eq!(r.info.hostname.as_deref(), Some("public.example"));
+        assert_eq!(r.info.webui_url.as_deref(), Some("http://ui:4040"));
+        assert!(r.info.capabilities.is_empty() && r.credential.is_none());
+        let secret_only = conf(&[(SECRET, "s")]);
+        assert!(matches!(framework_info(&secret_only, &env), Err(Error::SecretWithoutPrincipal)));
+        let fallback = FrameworkEnv { principal_fallback: Some("p".into()), ..env };
+        assert!(framework_info(&secret_only, &fallback).unwrap().credential.is_some());
+    }
+}

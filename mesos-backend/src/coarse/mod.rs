@@ -223,3 +223,122 @@ impl CoarseBackend {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use mesos::event::Subscribed;
+    use mesos::proto::scheduler::call;
+    use mesos::proto::{value, AgentId, Offer, OfferId, Resource, TaskState, TaskStatus};
+    use mesos::rules::conf::SparkConf;
+
+    use super::*;
+
+    fn backend(pairs: &[(&str, &str)], now: Instant) -> CoarseBackend {
+        let conf: SparkConf = pairs.iter().copied().collect();
+        let env = DriverEnv { spark_user: "u".into(), ..DriverEnv::default() };
+        let mut b = CoarseBackend::new(CoarseConfig::new(&conf, &env).unwrap(), now);
+        let subscribed = Subscribed {
+            framework_id: FrameworkId::from("fw"),
+            heartbeat_interval: None,
+            master_info: None,
+        };
+        b.handle(Input::Event(Box::new(Event::Subscribed(subscribed))), now);
+        b
+    }
+
+    fn scalar(name: &str, v: f64) -> Resource {
+        Resource {
+            name: name.into(),
+            r#type: value::Type::Scalar as i32,
+            scalar: Some(value::Scalar { value: v }),
+            role: Some("*".into()),
+            ..Resource::default()
+        }
+    }
+
+    fn offer(id: &str, agent: &str) -> Input {
+        Input::Event(Box::new(Event::Offers(vec![Offer {
+            id: OfferId::from(id),
+            agent_id: AgentId::from(agent),
+            hostname: "h".into(),
+            resources: vec![scalar("cpus", 1.0), scalar("mem", 4096.0)],
+            ..Offer::default()
+        }])))
+    }
+
+    fn update(task: &str, state: TaskState, uuid: Option<&[u8]>) -> Input {
+        Input::Event(Box::new(Event::Update(TaskStatus {
+            task_id: TaskId::from(task),
+            state: state as i32,
+            agent_id: Some(AgentId::from("a1")),
+            uuid: uuid.map(<[u8]>::to_vec),
+            ..TaskStatus::default()
+        })))
+    }
+
+    fn kinds(out: &Outcome) -> Vec<call::Type> {
+        out.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Call(c) => c.r#type.and_then(|t| call::Type::try_from(t).ok()),
+                Action::RegisterWithShuffleService { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stop_waits_for_executors_until_the_shutdown_timeout() {
+        let t0 = Instant::now();
+        let mut b = backend(&[("spark.mesos.executor.home", "/s")], t0);
+        assert_eq!(kinds(&b.handle(offer("o1", "a1"), t0)), [call::Type::Accept]);
+        assert!(kinds(&b.handle(Input::Stop, t0)).is_empty());
+        assert_eq!(b.next_deadline(), Some(t0 + Duration::from_secs(10)));
+        assert_eq!(kinds(&b.handle(offer("o2", "a1"), t0)), [call::Type::Decline]);
+        let out = b.handle(update("0", TaskState::TaskKilled, None), t0);
+        assert_eq!(kinds(&out), [call::Type::Revive, call::Type::Teardown]);
+        assert_eq!(b.next_deadline(), None);
+        assert!(kinds(&b.handle(Input::Stop, t0)).is_empty());
+    }
+
+    #[test]
+    fn stop_gives_up_waiting_at_the_deadline() {
+        let t0 = Instant::now();
+        let mut b = backend(&[("spark.mesos.executor.home", "/s")], t0);
+        b.handle(offer("o1", "a1"), t0);
+        b.handle(Input::Stop, t0);
+        assert!(kinds(&b.handle(Input::Tick, t0 + Duration::from_secs(9))).is_empty());
+        let out = b.handle(Input::Tick, t0 + Duration::from_secs(10));
+        assert_eq!(kinds(&out), [call::Type::Teardown]);
+    }
+
+    #[test]
+    fn updates_with_a_uuid_are_acknowledged_after_handling() {
+        let t0 = Instant::now();
+        let mut b = backend(&[("spark.mesos.executor.home", "/s")], t0);
+        b.handle(offer("o1", "a1"), t0);
+        let out = b.handle(update("0", TaskState::TaskFailed, Some(b"id")), t0);
+        assert_eq!(kinds(&out), [call::Type::Revive, call::Type::Acknowledge]);
+        let out = b.handle(update("0", TaskState::TaskRunning, Some(b"id")), t0);
+        assert_eq!(kinds(&out), [call::Type::Acknowledge]);
+    }
+
+    #[test]
+    fn unknown_agent_is_an_error_and_nothing_else() {
+        let t0 = Instant::now();
+        let mut b = backend(&[], t0);
+        let out = b.handle(update("0", TaskState::TaskRunning, None), t0);
+        assert!(out.actions.is_empty());
+        assert!(matches!(out.error, Some(Error::UnknownAgent { .. })));
+    }
+
+    #[test]
+    fn kills_before_subscription_do_nothing() {
+        let t0 = Instant::now();
+        let conf = SparkConf::new();
+        let env = DriverEnv::default();
+        let mut b = CoarseBackend::new(CoarseConfig::new(&conf, &env).unwrap(), t0);
+        assert!(b.handle(Input::KillExecutors(vec!["0".into()]), t0).actions.is_empty());
+    }
+}

@@ -10,7 +10,7 @@ use mesos::proto::{Filters, Offer, Resource, TaskInfo};
 use mesos::rules::constraints::matches_attribute_requirements;
 use mesos::rules::resources::{check_ports, partition_port_resources, partition_resources};
 
-use super::state::MAX_AGENT_FAILURES;
+use super::state::{Agent, MAX_AGENT_FAILURES};
 use super::{task, Action, CoarseBackend, Outcome};
 use crate::Error;
 
@@ -115,56 +115,52 @@ fn build_tasks(
     let mut launched = true;
     while launched {
         launched = false;
-        for (i, offer) in offers.iter().enumerate() {
+        for ((offer, resources), offer_tasks) in offers.iter().zip(&mut remaining).zip(&mut tasks) {
             let agent_id = offer.agent_id.value.as_str();
-            if !can_launch_task(backend, agent_id, &offer.hostname, &remaining[i], now)? {
-                continue;
-            }
-            launched = true;
-            let state = &mut backend.state;
-            let config = &backend.config;
-            let task_id = state.next_task_id.to_string();
-            state.next_task_id += 1;
-            let offer_cpus = to_int(scalar_sum(&remaining[i], "cpus"));
-            let task_gpus = (config.max_gpus - state.total_gpus)
-                .max(0)
-                .min(to_int(scalar_sum(&remaining[i], "gpus")));
-            let task_cpus = executor_cores(backend, offer_cpus);
-            let state = &mut backend.state;
-            state
-                .agents
-                .entry(agent_id.to_owned())
-                .or_insert_with(|| super::state::Agent {
-                    hostname: offer.hostname.clone(),
-                    task_ids: BTreeSet::new(),
-                    task_failures: 0,
-                    shuffle_registered: false,
-                })
-                .task_ids
-                .insert(task_id.clone());
-            let (left, used) =
-                partition_task_resources(backend, &remaining[i], task_cpus, task_gpus)?;
-            let app_id = backend.app_id().unwrap_or_default().to_owned();
-            let info = task::executor_task_info(
-                &backend.config,
-                &app_id,
-                offer,
-                &task_id,
-                task_cpus,
-                used,
-            )?;
-            tasks[i].push(info);
-            remaining[i] = left;
-            let state = &mut backend.state;
-            state.total_cores += task_cpus;
-            state.cores_by_task.insert(task_id.clone(), task_cpus);
-            if task_gpus > 0 {
-                state.total_gpus += task_gpus;
-                state.gpus_by_task.insert(task_id, task_gpus);
+            if can_launch_task(backend, agent_id, &offer.hostname, resources, now)? {
+                launched = true;
+                let (task, left) = create_task(backend, offer, resources)?;
+                offer_tasks.push(task);
+                *resources = left;
             }
         }
     }
     Ok(tasks)
+}
+
+/// One executor on `offer` out of `resources` (what earlier rounds left of it): the task and
+/// what it leaves. Records the executor on its agent and its cores and GPUs.
+fn create_task(
+    backend: &mut CoarseBackend,
+    offer: &Offer,
+    resources: &[Resource],
+) -> Result<(TaskInfo, Vec<Resource>), Error> {
+    let task_id = backend.state.next_task_id.to_string();
+    backend.state.next_task_id += 1;
+    let offer_cpus = to_int(scalar_sum(resources, "cpus"));
+    let task_gpus = (backend.config.max_gpus - backend.state.total_gpus)
+        .max(0)
+        .min(to_int(scalar_sum(resources, "gpus")));
+    let task_cpus = executor_cores(backend, offer_cpus);
+    backend
+        .state
+        .agents
+        .entry(offer.agent_id.value.clone())
+        .or_insert_with(|| Agent::new(&offer.hostname))
+        .task_ids
+        .insert(task_id.clone());
+    let (left, used) = partition_task_resources(backend, resources, task_cpus, task_gpus)?;
+    let app_id = backend.app_id().unwrap_or_default().to_owned();
+    let task =
+        task::executor_task_info(&backend.config, &app_id, offer, &task_id, task_cpus, used)?;
+    let state = &mut backend.state;
+    state.total_cores += task_cpus;
+    state.cores_by_task.insert(task_id.clone(), task_cpus);
+    if task_gpus > 0 {
+        state.total_gpus += task_gpus;
+        state.gpus_by_task.insert(task_id, task_gpus);
+    }
+    Ok((task, left))
 }
 
 /// `executorCores`: `spark.executor.cores`, else what the offer has up to what the max leaves.

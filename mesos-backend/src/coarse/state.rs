@@ -24,6 +24,17 @@ pub(super) struct Agent {
     pub(super) shuffle_registered: bool,
 }
 
+impl Agent {
+    pub(super) fn new(hostname: &str) -> Self {
+        Self {
+            hostname: hostname.to_owned(),
+            task_ids: BTreeSet::new(),
+            task_failures: 0,
+            shuffle_registered: false,
+        }
+    }
+}
+
 /// The backend's state.
 #[derive(Debug)]
 pub(super) struct State {
