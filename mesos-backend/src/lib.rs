@@ -8,5 +8,10 @@
 //!          Mesos client and the core underneath
 //! ```
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod bridge;
 pub mod coarse;
+pub mod error;
+
+pub use error::Error;
