@@ -13,6 +13,6 @@
 
 pub mod bridge;
 pub mod coarse;
-mod error;
+pub mod error;
 
 pub use error::{Error, Result};
