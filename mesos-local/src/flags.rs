@@ -2,6 +2,8 @@
 //! `cpus:4;mem:8192;ports:[31000-32000]` (a role in parentheses: `cpus(spark):2`) and
 //! `rack:r1;zone:a` (values are scalars, `[a-b,…]` ranges, `{x,y}` sets or text).
 
+use mesos::proto::{value as pv, Attribute};
+
 use crate::error::{Error, Result};
 
 /// The resources an agent offers when `--resources` is not given.
@@ -38,6 +40,33 @@ pub struct AttributeFlag {
     pub name: String,
     /// Its value.
     pub value: Value,
+}
+
+impl AttributeFlag {
+    /// The `Attribute` offers carry.
+    pub fn to_proto(&self) -> Attribute {
+        let mut a = Attribute { name: self.name.clone(), ..Attribute::default() };
+        match &self.value {
+            Value::Scalar(v) => {
+                a.r#type = pv::Type::Scalar as i32;
+                a.scalar = Some(pv::Scalar { value: *v });
+            }
+            Value::Ranges(r) => {
+                a.r#type = pv::Type::Ranges as i32;
+                let range = r.iter().map(|&(begin, end)| pv::Range { begin, end }).collect();
+                a.ranges = Some(pv::Ranges { range });
+            }
+            Value::Set(items) => {
+                a.r#type = pv::Type::Set as i32;
+                a.set = Some(pv::Set { item: items.clone() });
+            }
+            Value::Text(text) => {
+                a.r#type = pv::Type::Text as i32;
+                a.text = Some(pv::Text { value: text.clone() });
+            }
+        }
+        a
+    }
 }
 
 /// Parses `--resources`. Entries with the same name and role are merged, as Mesos adds them.
