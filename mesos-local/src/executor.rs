@@ -74,6 +74,8 @@ pub async fn spawn(sandbox: &Path, spec: &CommandSpec, env: &[(String, String)])
 /// group afterwards is killed too, as a container's cgroup would be.
 pub async fn wait(mut child: Child, kill: oneshot::Receiver<Duration>) -> Exit {
     let pid = child.id();
+    // Also when this future is dropped (the cluster goes away mid-task).
+    let _group = GroupGuard(pid);
     let exit = tokio::select! {
         status = child.wait() => match status {
             Ok(status) => exit_of(status),
@@ -89,8 +91,16 @@ pub async fn wait(mut child: Child, kill: oneshot::Receiver<Duration>) -> Exit {
             Exit::Killed
         }
     };
-    signal_group(pid, libc::SIGKILL);
     exit
+}
+
+/// Kills whatever is left of the task's process group when dropped.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        signal_group(self.0, libc::SIGKILL);
+    }
 }
 
 fn exit_of(status: std::process::ExitStatus) -> Exit {

@@ -212,18 +212,25 @@ fn negotiate<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<Encoding> {
     }
 }
 
-/// The body of a SUBSCRIBE response: RecordIO records as the master queues them. It ends
-/// abruptly (an error, so no final chunk) when the master drops the sending side, as a
-/// master that goes away would; dropping it tells the master the scheduler disconnected.
+/// The body of a SUBSCRIBE response: RecordIO records as the master queues them. Unless it
+/// is `finite`, it ends abruptly (an error, so no final chunk) when the master drops the
+/// sending side, as a master that goes away would; dropping it tells the master the
+/// scheduler disconnected.
 pub struct EventBody {
     records: mpsc::Receiver<Bytes>,
+    finite: bool,
     on_drop: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
 impl EventBody {
     /// A body fed by `records`; `on_drop` runs once when hyper lets go of it.
     pub fn new(records: mpsc::Receiver<Bytes>, on_drop: Box<dyn FnOnce() + Send + Sync>) -> Self {
-        Self { records, on_drop: Some(on_drop) }
+        Self { records, finite: false, on_drop: Some(on_drop) }
+    }
+
+    /// A body that ends cleanly after the records already queued (an ERROR event).
+    pub fn finite(records: mpsc::Receiver<Bytes>) -> Self {
+        Self { records, finite: true, on_drop: None }
     }
 }
 
@@ -256,6 +263,7 @@ impl Body for EventBody {
     ) -> Poll<Option<Result<Frame<Bytes>, StreamClosed>>> {
         match self.records.poll_recv(cx) {
             Poll::Ready(Some(record)) => Poll::Ready(Some(Ok(Frame::data(record)))),
+            Poll::Ready(None) if self.finite => Poll::Ready(None),
             Poll::Ready(None) => Poll::Ready(Some(Err(StreamClosed))),
             Poll::Pending => Poll::Pending,
         }

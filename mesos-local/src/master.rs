@@ -775,7 +775,7 @@ impl Master {
             };
             let _ = records.try_send(codec::encode_event(encoding, &error));
             drop(records);
-            return self.stream_response(encoding, &stream_id, rx, String::new());
+            return stream_response(encoding, &stream_id, EventBody::finite(rx));
         }
         let framework_id = match requested {
             Some(id) => id,
@@ -834,32 +834,14 @@ impl Master {
         drop(st);
         self.spawn_heartbeats(framework_id.clone(), stream_id.clone());
         self.allocate_now.notify_one();
-        self.stream_response(encoding, &stream_id, rx, framework_id)
-    }
-
-    fn stream_response(
-        &self,
-        encoding: Encoding,
-        stream_id: &str,
-        rx: mpsc::Receiver<Bytes>,
-        framework: String,
-    ) -> Response<ApiBody> {
         let me = self.me.clone();
-        let closed_stream = stream_id.to_owned();
+        let closed_stream = stream_id.clone();
         let on_drop = Box::new(move || {
             if let Some(master) = me.upgrade() {
-                master.disconnected(&framework, &closed_stream);
+                master.disconnected(&framework_id, &closed_stream);
             }
         });
-        let mut response =
-            Response::new(http_body_util::Either::Right(EventBody::new(rx, on_drop)));
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(encoding.media_type()));
-        if let Ok(value) = HeaderValue::from_str(stream_id) {
-            response.headers_mut().insert(STREAM_ID, value);
-        }
-        response
+        stream_response(encoding, &stream_id, EventBody::new(rx, on_drop))
     }
 
     fn spawn_heartbeats(&self, framework: String, stream_id: String) {
@@ -1331,6 +1313,15 @@ fn close_all_streams(st: &mut State) {
         fw.stream = None;
         fw.generation += 1;
     }
+}
+
+fn stream_response(encoding: Encoding, stream_id: &str, body: EventBody) -> Response<ApiBody> {
+    let mut response = Response::new(http_body_util::Either::Right(body));
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(encoding.media_type()));
+    if let Ok(value) = HeaderValue::from_str(stream_id) {
+        response.headers_mut().insert(STREAM_ID, value);
+    }
+    response
 }
 
 fn rescind(offer_id: &str) -> Event {
