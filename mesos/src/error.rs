@@ -7,6 +7,38 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] std::io::Error),
 
+    /// A RecordIO length line holds something other than ASCII digits before its `\n`.
+    #[error("RecordIO length has non-digit byte {byte:#04x} at offset {offset}")]
+    RecordLengthNotDecimal {
+        /// The offending byte.
+        byte: u8,
+        /// Its offset in the length line.
+        offset: usize,
+    },
+    /// A RecordIO length line is just `\n`.
+    #[error("RecordIO length is empty")]
+    RecordLengthEmpty,
+    /// A RecordIO length has more digits than any `u64` needs.
+    #[error("RecordIO length has more than {max_digits} digits")]
+    RecordLengthTooManyDigits {
+        /// The most digits accepted.
+        max_digits: usize,
+    },
+    /// A RecordIO length does not fit a `u64`.
+    #[error("RecordIO length overflows u64")]
+    RecordLengthOverflow,
+    /// A RecordIO length is zero, which Mesos never writes.
+    #[error("RecordIO length is zero")]
+    RecordLengthZero,
+    /// A RecordIO record is longer than the decoder's limit.
+    #[error("RecordIO record of {len} bytes exceeds the limit of {max}")]
+    RecordTooLarge {
+        /// The length the stream claims.
+        len: u64,
+        /// The limit.
+        max: usize,
+    },
+
     /// No ZooKeeper server in the list accepted a session.
     #[error("no ZooKeeper server in {servers} accepted a session")]
     ZkUnreachable {

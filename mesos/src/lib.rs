@@ -14,6 +14,19 @@
 //! ```
 //!
 //! `zk.rs` finds the leading master in ZooKeeper for `mesos://zk://…` URLs.
+//!
+//! The message layer:
+//!
+//! * [`recordio`]: [`recordio::RecordDecoder`] (`decode(&mut BytesMut) -> Result<Option<Bytes>>`,
+//!   bounded by a configurable record size) and [`recordio::encode`].
+//! * [`proto`]: `mesos.v1` messages flat in [`proto`] (`proto::FrameworkInfo`, `proto::Offer`,
+//!   `proto::TaskInfo`, `proto::TaskStatus`, ...), one file per family (`ids`, `common`,
+//!   `master`, `framework`, `resources`, `offers`, `task`, `container`, `status`), and
+//!   `mesos.v1.scheduler` in [`proto::scheduler`] (`Call`, `Event` and their nested types in
+//!   `proto::scheduler::{call, event}`).
+
+// Tests may unwrap: a panic there is a failed test, not a peer crashing us.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod client;
 mod error;
