@@ -38,6 +38,30 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// A protobuf body is truncated or corrupt.
+    #[error("bad protobuf: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+    /// An event has no `type`.
+    #[error("event has no type")]
+    EventTypeMissing,
+    /// An event's `type` is not one this crate knows.
+    #[error("event type {value} is unknown")]
+    EventTypeUnknown {
+        /// The raw enum value.
+        value: i32,
+    },
+    /// An event lacks the body its `type` calls for.
+    #[error("{event} event has no body")]
+    EventBodyMissing {
+        /// The event type, as Mesos names it.
+        event: &'static str,
+    },
+    /// SUBSCRIBED carries a heartbeat interval that is negative, not finite or too large.
+    #[error("heartbeat interval of {seconds} s is not a duration")]
+    HeartbeatInterval {
+        /// The interval sent.
+        seconds: f64,
+
 
     /// No ZooKeeper server in the list accepted a session.
     #[error("no ZooKeeper server in {servers} accepted a session")]

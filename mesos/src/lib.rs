@@ -24,12 +24,21 @@
 //!   `master`, `framework`, `resources`, `offers`, `task`, `container`, `status`), and
 //!   `mesos.v1.scheduler` in [`proto::scheduler`] (`Call`, `Event` and their nested types in
 //!   `proto::scheduler::{call, event}`).
+//! * [`event`]: [`event::Event`], the typed form of a stream record
+//!   (`Event::decode(&[u8])`, `Event::try_from(proto::scheduler::Event)`); a missing type or
+//!   body is an [`Error`], never a panic.
+//! * [`call`]: one constructor per call a scheduler sends (`call::subscribe`, `accept` with
+//!   `launch` operations, `decline`, `revive`, `suppress`, `kill`, `shutdown`,
+//!   `acknowledge` (an `Option`: only updates with a uuid), `reconcile`, `reconcile_all`,
+//!   `message`, `teardown`), `call::encode` / `call::decode`.
 
 // Tests may unwrap: a panic there is a failed test, not a peer crashing us.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod call;
 pub mod client;
 mod error;
+pub mod event;
 pub mod json;
 pub mod proto;
 pub mod recordio;
