@@ -61,7 +61,7 @@ pub enum Error {
     HeartbeatInterval {
         /// The interval sent.
         seconds: f64,
-
+    },
 
     /// No ZooKeeper server in the list accepted a session.
     #[error("no ZooKeeper server in {servers} accepted a session")]
@@ -119,6 +119,98 @@ pub enum Error {
     BadMasterInfo {
         /// The node's path.
         node: String,
+    },
+
+    /// A master URL that is none of the accepted forms.
+    #[error("bad master URL {url:?}: {reason}")]
+    MasterUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Connecting to a master failed.
+    #[error("cannot connect to the master at {master}")]
+    Connect {
+        /// `host:port` tried.
+        master: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A master's host is not a valid TLS server name.
+    #[error("{host:?} is not a valid TLS server name")]
+    TlsServerName {
+        /// The host.
+        host: String,
+    },
+    /// A master is to be reached over TLS (`https://`) but no TLS configuration was given.
+    #[error("TLS to the master needs a TLS configuration")]
+    TlsNotConfigured,
+    /// A wait ran past its bound.
+    #[error("timed out waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: &'static str,
+    },
+    /// HTTP trouble on a master connection.
+    #[error(transparent)]
+    Http(#[from] hyper::Error),
+    /// A header could not be built or a received one is malformed.
+    #[error("bad {header} header")]
+    BadHeader {
+        /// The header.
+        header: &'static str,
+    },
+    /// A SUBSCRIBE reply carries no `Mesos-Stream-Id`.
+    #[error("SUBSCRIBE reply has no Mesos-Stream-Id")]
+    NoStreamId,
+    /// The master answered in a media type other than the one asked for.
+    #[error("master answered with content type {content_type:?}")]
+    UnexpectedContentType {
+        /// The `Content-Type` received (at most 64 characters).
+        content_type: String,
+    },
+    /// A 307 whose `Location` names no master.
+    #[error("redirect to unusable location {location:?}")]
+    BadRedirect {
+        /// The `Location` received (at most 256 characters).
+        location: String,
+    },
+    /// More redirects than allowed for one request.
+    #[error("more than {max} redirects")]
+    TooManyRedirects {
+        /// The limit.
+        max: u32,
+    },
+    /// A master answered with a status the API does not expect here (4xx, 5xx, or a 503
+    /// that outlasted the retries).
+    #[error("master answered {status}: {body}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the reply body (at most 1 KiB, lossy UTF-8).
+        body: String,
+    },
+    /// A call before the first SUBSCRIBED, or while re-subscribing.
+    #[error("not subscribed")]
+    NotSubscribed,
+    /// No event, heartbeats included, arrived for this long: the stream is presumed dead.
+    #[error("no event from the master for {waited:?}")]
+    HeartbeatsMissed {
+        /// How long the client waited.
+        waited: std::time::Duration,
+    },
+    /// The master ended the SUBSCRIBE stream.
+    #[error("the master closed the event stream")]
+    StreamEnded,
+    /// Re-subscribing kept failing past the framework's failover timeout; the master has
+    /// removed the framework by now.
+    #[error("framework {framework_id} could not re-subscribe within its failover timeout of {failover:?}")]
+    FailoverTimeoutPassed {
+        /// The framework.
+        framework_id: String,
+        /// `FrameworkInfo.failover_timeout`.
+        failover: std::time::Duration,
     },
 }
 
