@@ -11,6 +11,7 @@
 //! * [`server`] runs the daemon in-process and speaks raw protocol to it.
 //! * [`jvm_service`] runs Spark's own JVM external shuffle service (standalone or Mesos).
 //! * [`pki`] issues certificates for the TLS tests.
+//! * [`zookeeper`] runs a real ZooKeeper server from the Spark jars.
 
 pub mod daemon;
 pub mod fixture;
@@ -18,6 +19,7 @@ pub mod jvm_service;
 pub mod pki;
 pub mod server;
 pub mod spark_driver;
+pub mod zookeeper;
 
 use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsStr;
