@@ -213,32 +213,9 @@ async fn publish(url: &str, info: &MasterInfo) -> Result<mesos::zk::Client> {
     if let Some(digest) = digest {
         zk.add_auth("digest", digest.as_bytes()).await?;
     }
-    let node = zk.publish_master(&path, &master_info_json(info)).await?;
+    let node = zk.publish_master(&path, &mesos::json::to_vec(info)).await?;
     tracing::info!(node, "published the master in ZooKeeper");
     Ok(zk)
-}
-
-/// MasterInfo as Mesos's `JSON::protobuf` writes it into the group node.
-fn master_info_json(info: &MasterInfo) -> Vec<u8> {
-    let mut json = serde_json::json!({
-        "id": info.id,
-        "ip": info.ip,
-        "port": info.port,
-    });
-    let fields = [("pid", &info.pid), ("hostname", &info.hostname), ("version", &info.version)];
-    for (name, value) in fields {
-        if let Some(value) = value {
-            json[name] = serde_json::Value::from(value.as_str());
-        }
-    }
-    if let Some(address) = &info.address {
-        json["address"] = serde_json::json!({
-            "hostname": address.hostname,
-            "ip": address.ip,
-            "port": address.port,
-        });
-    }
-    json.to_string().into_bytes()
 }
 
 fn master_info(id: String, addr: SocketAddr) -> MasterInfo {
@@ -271,7 +248,7 @@ mod tests {
     #[test]
     fn master_info_json_is_what_leader_detection_reads() {
         let addr: SocketAddr = "127.0.0.1:5050".parse().expect("addr");
-        let json = master_info_json(&master_info("m1".into(), addr));
+        let json = mesos::json::to_vec(&master_info("m1".into(), addr));
         assert_eq!(mesos::zk::master_address(&json), Some(("127.0.0.1".to_owned(), 5050)));
         let value: serde_json::Value = serde_json::from_slice(&json).expect("json");
         assert_eq!(value["ip"], 16_777_343);

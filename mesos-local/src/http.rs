@@ -13,6 +13,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION};
 use hyper::{Method, Request, Response, StatusCode};
+use mesos::json::ContentType;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 
@@ -30,33 +31,14 @@ const MAX_CONNECTIONS: usize = 256;
 /// The largest call body accepted (a LAUNCH of many tasks fits easily).
 const MAX_BODY: usize = 4 << 20;
 
-/// The two encodings of calls and events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    /// `application/json`.
-    Json,
-    /// `application/x-protobuf`.
-    Protobuf,
-}
-
-impl Encoding {
-    /// The media type's name.
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Self::Json => JSON,
-            Self::Protobuf => PROTOBUF,
-        }
-    }
-}
-
 /// A request to the scheduler API that passed the transport rules.
 #[derive(Debug)]
 pub struct ApiRequest {
     /// How the body is encoded.
-    pub content_type: Encoding,
+    pub content_type: ContentType,
     /// The encoding the client accepts for a stream, or `None` when it accepts neither (406,
     /// but only for SUBSCRIBE).
-    pub accept: Option<Encoding>,
+    pub accept: Option<ContentType>,
     /// The `Mesos-Stream-Id` header.
     pub stream_id: Option<String>,
     /// The encoded call.
@@ -153,10 +135,9 @@ async fn handle(api: &dyn Api, req: Request<Incoming>) -> Response<ApiBody> {
     let Some(content_type) = req.headers().get(CONTENT_TYPE) else {
         return plain(StatusCode::BAD_REQUEST, "Expecting 'Content-Type' to be present");
     };
-    let content_type = match media_type(content_type.as_bytes()).as_deref() {
-        Some(JSON) => Encoding::Json,
-        Some(PROTOBUF) => Encoding::Protobuf,
-        _ => {
+    let content_type = match content_type.to_str().ok().and_then(ContentType::from_mime) {
+        Some(content_type) => content_type,
+        None => {
             return plain(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 format!("Expecting 'Content-Type' of {JSON} or {PROTOBUF}"),
@@ -175,14 +156,8 @@ async fn handle(api: &dyn Api, req: Request<Incoming>) -> Response<ApiBody> {
     api.call(ApiRequest { content_type, accept, stream_id, body })
 }
 
-/// The media type without parameters, lower-cased.
-fn media_type(value: &[u8]) -> Option<String> {
-    let value = std::str::from_utf8(value).ok()?;
-    Some(value.split(';').next()?.trim().to_ascii_lowercase())
-}
-
 /// JSON unless only protobuf is acceptable; no `Accept` header accepts everything.
-fn negotiate<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<Encoding> {
+fn negotiate<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<ContentType> {
     let mut any_header = false;
     let (mut json, mut protobuf) = (false, false);
     for value in values {
@@ -204,9 +179,9 @@ fn negotiate<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<Encoding> {
         }
     }
     if !any_header || json {
-        Some(Encoding::Json)
+        Some(ContentType::Json)
     } else if protobuf {
-        Some(Encoding::Protobuf)
+        Some(ContentType::Protobuf)
     } else {
         None
     }
@@ -277,16 +252,14 @@ mod tests {
     #[test]
     fn accept_prefers_json() {
         let n = |v: &[&str]| negotiate(v.iter().map(|s| s.as_bytes()));
-        assert_eq!(n(&[]), Some(Encoding::Json));
-        assert_eq!(n(&["application/x-protobuf"]), Some(Encoding::Protobuf));
-        assert_eq!(n(&["application/x-protobuf, application/json"]), Some(Encoding::Json));
-        assert_eq!(n(&["*/*"]), Some(Encoding::Json));
-        assert_eq!(n(&["application/json;q=0, application/x-protobuf"]), Some(Encoding::Protobuf));
+        assert_eq!(n(&[]), Some(ContentType::Json));
+        assert_eq!(n(&["application/x-protobuf"]), Some(ContentType::Protobuf));
+        assert_eq!(n(&["application/x-protobuf, application/json"]), Some(ContentType::Json));
+        assert_eq!(n(&["*/*"]), Some(ContentType::Json));
+        assert_eq!(
+            n(&["application/json;q=0, application/x-protobuf"]),
+            Some(ContentType::Protobuf)
+        );
         assert_eq!(n(&["text/html"]), None);
-    }
-
-    #[test]
-    fn media_type_drops_parameters() {
-        assert_eq!(media_type(b"Application/JSON; charset=utf-8").as_deref(), Some(JSON));
     }
 }

@@ -26,7 +26,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::agent::{self, Launch};
 use crate::codec;
-use crate::http::{plain, Api, ApiBody, ApiRequest, Encoding, EventBody, Leadership, STREAM_ID};
+use mesos::json::ContentType;
+
+use crate::http::{plain, Api, ApiBody, ApiRequest, EventBody, Leadership, STREAM_ID};
 use crate::resources::Pool;
 
 /// Events queued per stream before the scheduler counts as gone (it stopped reading).
@@ -150,7 +152,7 @@ struct OutstandingOffer {
 
 struct Stream {
     id: String,
-    encoding: Encoding,
+    encoding: ContentType,
     records: mpsc::Sender<Bytes>,
 }
 
@@ -751,7 +753,7 @@ impl Master {
         plain(StatusCode::ACCEPTED, "")
     }
 
-    fn subscribe(&self, call: Call, encoding: Encoding) -> Response<ApiBody> {
+    fn subscribe(&self, call: Call, encoding: ContentType) -> Response<ApiBody> {
         let subscribe = call.subscribe.unwrap_or_default();
         let mut info = subscribe.framework_info;
         if let Some(id) = &call.framework_id {
@@ -1315,9 +1317,9 @@ fn close_all_streams(st: &mut State) {
     }
 }
 
-fn stream_response(encoding: Encoding, stream_id: &str, body: EventBody) -> Response<ApiBody> {
+fn stream_response(encoding: ContentType, stream_id: &str, body: EventBody) -> Response<ApiBody> {
     let mut response = Response::new(http_body_util::Either::Right(body));
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(encoding.media_type()));
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(encoding.mime()));
     if let Ok(value) = HeaderValue::from_str(stream_id) {
         response.headers_mut().insert(STREAM_ID, value);
     }

@@ -262,6 +262,8 @@ async fn status_codes_follow_the_masters_rules() {
         post(addr, "POST", Some(PROTOBUF), Some("some-id"), subscribe_call.clone()).await.0,
         StatusCode::BAD_REQUEST
     );
+    let (status, _, _) = post_accepting(addr, "text/html", subscribe_call.clone()).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
 
     let sched = subscribe(addr, framework_info(None, 3600.0), PROTOBUF).await;
     let revive = mesos::call::revive(&sched.framework_id, vec![]).encode_to_vec();
@@ -407,4 +409,79 @@ async fn removing_an_agent_sends_failure_and_loses_its_tasks() {
     assert!(cluster.agents()[0].removed);
     assert!(!cluster.remove_agent(0));
     cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn json_schedulers_launch_argv_commands_with_fetched_uris_and_a_recorded_container() {
+    let (cluster, dir) = cluster(1, |_| {}).await;
+    let mut sched = subscribe(cluster.master_addr(), framework_info(None, 0.0), JSON).await;
+    let offer = sched.offers(1).await.remove(0);
+    assert_eq!(offered(&offer, "cpus"), 2.0);
+
+    let script = dir.path().join("hello.sh");
+    std::fs::write(&script, "#!/bin/sh\necho \"argv: $*\" > said.txt\n").expect("script");
+    let mut fetched = uri(&format!("file://{}", script.display()));
+    fetched.executable = Some(true);
+    fetched.output_file = Some("run.sh".into());
+    let command = mesos::proto::CommandInfo {
+        uris: vec![fetched],
+        value: Some("./run.sh".into()),
+        shell: Some(false),
+        arguments: vec!["run.sh".into(), "one".into(), "two".into()],
+        ..Default::default()
+    };
+    let mut task = task(&offer, "json-task", command);
+    let container = mesos::proto::ContainerInfo {
+        r#type: mesos::proto::container_info::Type::Docker as i32,
+        docker: Some(mesos::proto::container_info::DockerInfo {
+            image: "spark:3.5.6".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    task.container = Some(container.clone());
+    let accept = mesos::call::accept(
+        &sched.framework_id,
+        vec![offer.id.clone()],
+        vec![mesos::call::launch(vec![task])],
+        None,
+    );
+    assert_eq!(sched.call(accept).await, StatusCode::ACCEPTED);
+    let finished = sched.update_in(TaskState::TaskFinished).await;
+    assert!(finished.uuid.is_some());
+
+    let snapshot =
+        cluster.tasks().into_iter().find(|t| t.task_id.value == "json-task").expect("task known");
+    // Recorded as received (over JSON, so with Mesos's defaults filled in), not run.
+    let recorded = snapshot.container.expect("container recorded");
+    assert_eq!(recorded.r#type, container.r#type);
+    assert_eq!(recorded.docker.map(|d| d.image), Some("spark:3.5.6".to_owned()));
+    let sandbox = snapshot.sandbox.expect("sandbox");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.join("said.txt")).expect("output"),
+        "argv: one two\n"
+    );
+}
+
+#[tokio::test]
+async fn a_fetch_failure_fails_the_task_before_it_starts() {
+    let (cluster, _dir) = cluster(1, |_| {}).await;
+    let mut sched = subscribe(cluster.master_addr(), framework_info(None, 0.0), PROTOBUF).await;
+    let offer = sched.offers(1).await.remove(0);
+    let mut command = shell("true");
+    command.uris.push(uri("http://example.invalid/spark.tgz"));
+    let accept = mesos::call::accept(
+        &sched.framework_id,
+        vec![offer.id.clone()],
+        vec![mesos::call::launch(vec![task(&offer, "unfetched", command)])],
+        None,
+    );
+    assert_eq!(sched.call(accept).await, StatusCode::ACCEPTED);
+    let failed = sched.update().await;
+    assert_eq!(failed.state(), TaskState::TaskFailed);
+    assert_eq!(
+        failed.reason,
+        Some(mesos::proto::task_status::Reason::ContainerLaunchFailed as i32)
+    );
+    assert!(failed.message.unwrap_or_default().contains("example.invalid"));
 }
