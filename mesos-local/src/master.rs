@@ -257,26 +257,20 @@ impl Master {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Allocation rounds, offer timeouts and status update retries, until the master is dropped.
+    /// Allocation rounds, offer timeouts and status update retries, until the task is
+    /// aborted. A round runs every tick, and at once after calls that change what can be
+    /// offered.
     pub async fn run_background(self: Arc<Self>) {
-        let me = Arc::downgrade(&self);
-        drop(self);
+        let tick = self.timing.allocation_interval.min(self.timing.status_update_retry / 4);
+        let tick = tick.max(Duration::from_millis(10));
         loop {
-            let Some(master) = me.upgrade() else { return };
-            let tick = master.timing.allocation_interval.min(master.timing.status_update_retry / 4);
-            let tick = tick.max(Duration::from_millis(10));
-            let notified = {
-                let notify = master.allocate_now.notified();
-                tokio::pin!(notify);
-                tokio::select! {
-                    () = &mut notify => true,
-                    () = tokio::time::sleep(tick) => false,
-                }
-            };
-            let _ = notified;
-            master.rescind_expired();
-            master.allocate();
-            master.resend_due();
+            tokio::select! {
+                () = self.allocate_now.notified() => {}
+                () = tokio::time::sleep(tick) => {}
+            }
+            self.rescind_expired();
+            self.allocate();
+            self.resend_due();
         }
     }
 
