@@ -30,6 +30,8 @@ pub const PROTOBUF: &str = "application/x-protobuf";
 const MAX_CONNECTIONS: usize = 256;
 /// The largest call body accepted (a LAUNCH of many tasks fits easily).
 const MAX_BODY: usize = 4 << 20;
+/// How long a request's headers, and then its body, may take to arrive.
+const READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A request to the scheduler API that passed the transport rules.
 #[derive(Debug)]
@@ -94,9 +96,9 @@ pub async fn serve(listener: TcpListener, api: Arc<dyn Api>) {
                 async move { Ok::<_, Infallible>(handle(api.as_ref(), req).await) }
             });
             let io = hyper_util::rt::TokioIo::new(stream);
-            if let Err(e) =
-                hyper::server::conn::http1::Builder::new().serve_connection(io, service).await
-            {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(READ_LIMIT);
+            if let Err(e) = builder.serve_connection(io, service).await {
                 tracing::debug!(error = %e, "connection ended");
             }
             drop(permit);
@@ -147,10 +149,14 @@ async fn handle(api: &dyn Api, req: Request<Incoming>) -> Response<ApiBody> {
     let accept = negotiate(req.headers().get_all(ACCEPT).iter().map(HeaderValue::as_bytes));
     let stream_id =
         req.headers().get(STREAM_ID).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(_) => {
+    let body = Limited::new(req.into_body(), MAX_BODY).collect();
+    let body = match tokio::time::timeout(READ_LIMIT, body).await {
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(_)) => {
             return plain(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large or broken")
+        }
+        Err(_) => {
+            return plain(StatusCode::REQUEST_TIMEOUT, "The request body did not arrive in time")
         }
     };
     api.call(ApiRequest { content_type, accept, stream_id, body })

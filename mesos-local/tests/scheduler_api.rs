@@ -321,10 +321,12 @@ async fn heartbeats_arrive_and_can_be_paused() {
         assert_eq!(sched.next().await, Some(Event::Heartbeat));
     }
     cluster.pause_heartbeats(true);
-    // Drain one that may already be queued, then silence.
-    let _ = tokio::time::timeout(Duration::from_millis(150), sched.next()).await;
-    let silent = tokio::time::timeout(Duration::from_millis(500), sched.next()).await;
-    assert!(silent.is_err(), "a heartbeat came while paused");
+    // One queued before the pause may still arrive; then silence for five intervals.
+    let mut stragglers = 0;
+    while tokio::time::timeout(Duration::from_millis(500), sched.next()).await.is_ok() {
+        stragglers += 1;
+        assert!(stragglers <= 1, "heartbeats kept coming while paused");
+    }
     cluster.pause_heartbeats(false);
     assert_eq!(sched.next().await, Some(Event::Heartbeat));
 }
