@@ -487,3 +487,34 @@ async fn a_fetch_failure_fails_the_task_before_it_starts() {
     );
     assert!(failed.message.unwrap_or_default().contains("example.invalid"));
 }
+
+#[tokio::test]
+async fn stale_offers_are_rescinded_and_reserved_resources_go_to_their_role() {
+    let (cluster, _dir) = cluster(1, |c| {
+        c.resources = "cpus:2;mem:1024;cpus(spark):1".into();
+        c.offer_timeout = Some(Duration::from_millis(200));
+    })
+    .await;
+    let mut info = framework_info(None, 0.0);
+    info.role = Some("spark".into());
+    let mut spark = subscribe(cluster.master_addr(), info, PROTOBUF).await;
+    let offer = spark.offers(1).await.remove(0);
+    let roles: Vec<(&str, Option<&str>)> =
+        offer.resources.iter().map(|r| (r.name.as_str(), r.role.as_deref())).collect();
+    assert!(
+        roles.contains(&("cpus", Some("spark"))) && roles.contains(&("cpus", Some("*"))),
+        "{roles:?}"
+    );
+    let rescinded =
+        spark.wait_for(|e| if let Event::Rescind(id) = e { Some(id.clone()) } else { None }).await;
+    assert_eq!(rescinded, offer.id);
+    // The rescinded offer is gone: using it loses the task.
+    assert_eq!(spark.launch(&offer, "too-late", "true").await, StatusCode::ACCEPTED);
+    let lost = spark.update().await;
+    assert_eq!((lost.task_id.value.as_str(), lost.state()), ("too-late", TaskState::TaskLost));
+    assert_eq!(spark.call(mesos::call::teardown(&spark.framework_id)).await, StatusCode::ACCEPTED);
+
+    let mut other = subscribe(cluster.master_addr(), framework_info(None, 0.0), PROTOBUF).await;
+    let offer = other.offers(1).await.remove(0);
+    assert_eq!(offered(&offer, "cpus"), 2.0, "the spark reservation is not offered to role *");
+}
