@@ -12,7 +12,7 @@ use tokio::time::timeout;
 use super::backoff::Backoff;
 use super::http::{self, Connection, RequestHead};
 use super::{codec, Shared};
-use crate::proto::scheduler::{call, Call};
+use crate::proto::scheduler::Call;
 use crate::proto::{FrameworkId, TaskStatus};
 use crate::{Error, Result};
 
@@ -116,31 +116,15 @@ impl Caller {
         }
     }
 
-    /// ACKNOWLEDGEs `status` if it carries a uuid (and an agent id); returns whether a call
-    /// was sent. Updates without a uuid must not be acknowledged, so they are skipped.
+    /// ACKNOWLEDGEs `status` if it carries a uuid and an agent id; returns whether a call
+    /// was sent. Other updates (the master's own) must not be acknowledged: skipped.
     pub async fn acknowledge(&self, status: &TaskStatus) -> Result<bool> {
-        let Some(ack) = acknowledgement(status) else {
-            return Ok(false);
-        };
-        self.call(Call {
-            r#type: Some(call::Type::Acknowledge as i32),
-            acknowledge: Some(ack),
-            ..Default::default()
-        })
-        .await
-        .map(|()| true)
+        let framework_id = self.framework_id().ok_or(Error::NotSubscribed)?;
+        match crate::call::acknowledge(&framework_id, status) {
+            Some(ack) => self.call(ack).await.map(|()| true),
+            None => Ok(false),
+        }
     }
-}
-
-/// The ACKNOWLEDGE body an update calls for: `None` without a uuid or an agent id
-/// (updates the master generates itself, e.g. for reconciliation, carry neither).
-pub(crate) fn acknowledgement(status: &TaskStatus) -> Option<call::Acknowledge> {
-    let uuid = status.uuid.as_ref().filter(|u| !u.is_empty())?;
-    Some(call::Acknowledge {
-        agent_id: status.agent_id.clone()?,
-        task_id: status.task_id.clone(),
-        uuid: uuid.clone(),
-    })
 }
 
 /// Reads a reply body to its end, for at most `limit` and [`MAX_REPLY_DRAINED`] bytes;
@@ -158,29 +142,4 @@ async fn drain(mut body: Incoming, limit: std::time::Duration) -> bool {
         true
     };
     timeout(limit, read).await.unwrap_or(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_updates_with_a_uuid_are_acknowledged() {
-        let mut status = TaskStatus { task_id: "t1".into(), ..Default::default() };
-        assert!(acknowledgement(&status).is_none());
-        status.agent_id = Some("a1".into());
-        assert!(acknowledgement(&status).is_none());
-        status.uuid = Some(Vec::new());
-        assert!(acknowledgement(&status).is_none());
-        status.uuid = Some(vec![7; 16]);
-        let ack = acknowledgement(&status);
-        assert_eq!(
-            ack,
-            Some(call::Acknowledge {
-                agent_id: "a1".into(),
-                task_id: "t1".into(),
-                uuid: vec![7; 16]
-            })
-        );
-    }
 }

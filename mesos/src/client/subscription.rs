@@ -14,7 +14,7 @@ use super::backoff::Backoff;
 use super::http::{self, Connection, RequestHead};
 use super::{codec, Caller, Endpoint, MasterUrl};
 use crate::event::Event;
-use crate::proto::scheduler::{call, Call};
+use crate::proto::scheduler::Call;
 use crate::proto::TaskStatus;
 use crate::recordio::RecordDecoder;
 use crate::{zk, Error, Result};
@@ -243,12 +243,7 @@ fn subscribe_call(caller: &Caller) -> Call {
     if framework_info.principal.is_none() {
         framework_info.principal = config.credentials.as_ref().map(|c| c.principal.clone());
     }
-    Call {
-        framework_id: framework_info.id.clone(),
-        r#type: Some(call::Type::Subscribe as i32),
-        subscribe: Some(call::Subscribe { framework_info, ..Default::default() }),
-        ..Default::default()
-    }
+    crate::call::subscribe(framework_info)
 }
 
 /// Where to subscribe now: the URL's master, or the leader ZooKeeper names.
