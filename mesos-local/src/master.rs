@@ -844,8 +844,8 @@ impl Master {
         let me = self.me.clone();
         let interval = self.timing.heartbeat_interval.max(Duration::from_millis(10));
         tokio::spawn(async move {
-            let mut ticker =
-                tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+            // Like Mesos's heartbeater: one right after SUBSCRIBED, then every interval.
+            let mut ticker = tokio::time::interval(interval);
             loop {
                 ticker.tick().await;
                 let Some(master) = me.upgrade() else { return };
