@@ -519,3 +519,62 @@ async fn stale_offers_are_rescinded_and_reserved_resources_go_to_their_role() {
     let offer = other.offers(1).await.remove(0);
     assert_eq!(offered(&offer, "cpus"), 2.0, "the spark reservation is not offered to role *");
 }
+
+#[tokio::test]
+async fn kill_policy_grace_then_sigkill_with_killing_state() {
+    let (cluster, _dir) = cluster(1, |_| {}).await;
+    let mut info = framework_info(None, 0.0);
+    info.capabilities.push(mesos::proto::framework_info::Capability {
+        r#type: Some(mesos::proto::framework_info::capability::Type::TaskKillingState as i32),
+    });
+    let mut sched = subscribe(cluster.master_addr(), info, PROTOBUF).await;
+    let offer = sched.offers(1).await.remove(0);
+    // Ignores SIGTERM: only the SIGKILL after the grace period ends it.
+    assert_eq!(
+        sched.launch(&offer, "stubborn", "trap '' TERM; sleep 30 & wait").await,
+        StatusCode::ACCEPTED
+    );
+    sched.update_in(TaskState::TaskRunning).await;
+    let policy = mesos::proto::KillPolicy {
+        grace_period: Some(mesos::proto::DurationInfo { nanoseconds: 200_000_000 }),
+    };
+    let kill = mesos::call::kill(
+        &sched.framework_id,
+        mesos::proto::TaskId { value: "stubborn".into() },
+        None,
+        Some(policy),
+    );
+    assert_eq!(sched.call(kill).await, StatusCode::ACCEPTED);
+    let killing = sched.update().await;
+    assert_eq!(killing.state(), TaskState::TaskKilling);
+    assert!(killing.uuid.is_some());
+    sched.ack(&killing).await;
+    sched.update_in(TaskState::TaskKilled).await;
+}
+
+#[tokio::test]
+async fn shutdown_kills_every_task_process() {
+    let (cluster, _dir) = cluster(1, |_| {}).await;
+    let mut sched = subscribe(cluster.master_addr(), framework_info(None, 0.0), PROTOBUF).await;
+    let offer = sched.offers(1).await.remove(0);
+    assert_eq!(
+        sched.launch(&offer, "long", "echo $$ > pid; exec sleep 30").await,
+        StatusCode::ACCEPTED
+    );
+    sched.update_in(TaskState::TaskRunning).await;
+    let sandbox = cluster.tasks()[0].sandbox.clone().expect("sandbox");
+    let mut pid = String::new();
+    for _ in 0..100 {
+        pid = std::fs::read_to_string(sandbox.join("pid")).unwrap_or_default();
+        if pid.ends_with('\n') {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = pid.trim().to_owned();
+    assert!(!pid.is_empty(), "the task wrote its pid");
+    let alive = |pid: &str| std::path::Path::new(&format!("/proc/{pid}")).exists();
+    assert!(alive(&pid));
+    cluster.shutdown().await;
+    assert!(!alive(&pid), "process {pid} survived shutdown");
+}
