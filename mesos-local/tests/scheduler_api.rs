@@ -321,11 +321,12 @@ async fn heartbeats_arrive_and_can_be_paused() {
         assert_eq!(sched.next().await, Some(Event::Heartbeat));
     }
     cluster.pause_heartbeats(true);
-    // One queued before the pause may still arrive; then silence for five intervals.
+    // Those queued before the pause may still arrive (a few, if this test was starved of
+    // CPU); then silence for five intervals. Unpaused, they would never leave such a gap.
     let mut stragglers = 0;
     while tokio::time::timeout(Duration::from_millis(500), sched.next()).await.is_ok() {
         stragglers += 1;
-        assert!(stragglers <= 1, "heartbeats kept coming while paused");
+        assert!(stragglers <= 5, "heartbeats kept coming while paused");
     }
     cluster.pause_heartbeats(false);
     assert_eq!(sched.next().await, Some(Event::Heartbeat));
