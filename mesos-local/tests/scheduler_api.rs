@@ -579,3 +579,21 @@ async fn shutdown_kills_every_task_process() {
     cluster.shutdown().await;
     assert!(!alive(&pid), "process {pid} survived shutdown");
 }
+
+#[tokio::test]
+async fn a_second_subscribe_with_the_same_id_replaces_the_open_stream() {
+    let (cluster, _dir) = cluster(1, |_| {}).await;
+    let addr = cluster.master_addr();
+    let mut first = subscribe(addr, framework_info(None, 3600.0), PROTOBUF).await;
+    let id = first.framework_id.clone();
+    let second = subscribe(addr, framework_info(Some(id.clone()), 3600.0), JSON).await;
+    assert_eq!(second.framework_id, id);
+    while first.next().await.is_some() {}
+    let revive = mesos::call::revive(&id, vec![]);
+    assert_eq!(
+        first.call(revive.clone()).await,
+        StatusCode::BAD_REQUEST,
+        "the old stream id is stale"
+    );
+    assert_eq!(second.call(revive).await, StatusCode::ACCEPTED);
+}
