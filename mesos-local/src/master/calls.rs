@@ -471,7 +471,7 @@ fn reconcile(st: &mut State, framework: &str, asked: &[call::reconcile::Task]) {
             let agent_id = agents.get(task.agent).map(|a| a.spec.id.clone());
             statuses.push(master_status(
                 id,
-                task.state,
+                task.reported_state(),
                 agent_id.as_ref(),
                 message.clone(),
                 task_status::Reason::Reconciliation,
@@ -485,7 +485,7 @@ fn reconcile(st: &mut State, framework: &str, asked: &[call::reconcile::Task]) {
                 let agent_id = agents.get(task.agent).map(|a| a.spec.id.clone());
                 master_status(
                     id,
-                    task.state,
+                    task.reported_state(),
                     agent_id.as_ref(),
                     message.clone(),
                     task_status::Reason::Reconciliation,

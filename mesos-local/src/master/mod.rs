@@ -747,6 +747,13 @@ impl Api for Master {
 }
 
 impl Task {
+    /// The state reconciliation reports: that of the update the scheduler is being told
+    /// about (the unacknowledged head), so it never runs ahead of the update stream, as
+    /// Mesos's `status_update_state`.
+    fn reported_state(&self) -> TaskState {
+        self.pending.front().map_or(self.state, TaskStatus::state)
+    }
+
     /// A task refused at launch, kept only for [`Master::tasks`].
     fn refused(info: TaskInfo, agent: usize) -> Self {
         Self {
