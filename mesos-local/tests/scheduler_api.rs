@@ -597,3 +597,17 @@ async fn a_second_subscribe_with_the_same_id_replaces_the_open_stream() {
     );
     assert_eq!(second.call(revive).await, StatusCode::ACCEPTED);
 }
+
+#[tokio::test]
+async fn gpu_agents_are_offered_only_to_gpu_capable_frameworks() {
+    let (cluster, _dir) = cluster(1, |c| c.resources = "cpus:2;mem:1024;gpus:1".into()).await;
+    let mut plain = subscribe(cluster.master_addr(), framework_info(None, 0.0), PROTOBUF).await;
+    let none = tokio::time::timeout(Duration::from_millis(300), plain.offers(1)).await;
+    assert!(none.is_err(), "a GPU agent was offered to a framework without GPU_RESOURCES");
+    let mut info = framework_info(None, 0.0);
+    info.capabilities.push(mesos::proto::framework_info::Capability {
+        r#type: Some(mesos::proto::framework_info::capability::Type::GpuResources as i32),
+    });
+    let mut gpu = subscribe(cluster.master_addr(), info, PROTOBUF).await;
+    assert_eq!(offered(&gpu.offers(1).await[0], "gpus"), 1.0);
+}

@@ -557,9 +557,14 @@ impl Master {
             }
             fw.filters.retain(|_, until| *until > now);
             let multi_role = fw.has(capability::Type::MultiRole);
+            let gpu_capable = fw.has(capability::Type::GpuResources);
             let mut batch = Vec::new();
             for (index, agent) in agents.iter_mut().enumerate() {
                 if agent.removed || fw.filters.contains_key(&index) {
+                    continue;
+                }
+                // Mesos keeps GPU agents for frameworks that declare GPU_RESOURCES.
+                if agent.spec.resources.scalar("gpus") > 0.0 && !gpu_capable {
                     continue;
                 }
                 let pool = agent.available.for_role(&fw.role);
