@@ -581,6 +581,9 @@ impl Master {
                     hostname: agent.spec.hostname.clone(),
                     resources: pool.to_resources(multi_role.then_some(fw.role.as_str())),
                     attributes: agent.spec.attributes.clone(),
+                    allocation_info: multi_role.then(|| mesos::proto::resource::AllocationInfo {
+                        role: Some(fw.role.clone()),
+                    }),
                     ..Offer::default()
                 });
                 offers.insert(
