@@ -6,6 +6,7 @@ use std::time::Duration;
 use prost::Message as _;
 
 use crate::error::Result;
+use crate::json::ContentType;
 use crate::proto::scheduler::{call, Call};
 use crate::proto::{
     offer, AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, KillPolicy, OfferId, TaskId,
@@ -150,6 +151,16 @@ pub fn message(
         message: Some(call::Message { agent_id, executor_id, data }),
         ..base(Some(framework_id), call::Type::Message)
     }
+}
+
+/// Encodes a call in either content type.
+pub fn encode_as(content_type: ContentType, call: &Call) -> Vec<u8> {
+    content_type.encode(call)
+}
+
+/// Decodes a call in either content type (what a master receives).
+pub fn decode_as(content_type: ContentType, body: &[u8]) -> Result<Call> {
+    content_type.decode(body)
 }
 
 /// Encodes a call as `application/x-protobuf`.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use prost::Message as _;
 
 use crate::error::{Error, Result};
+use crate::json::ContentType;
 use crate::proto::scheduler::{self, event::Type};
 use crate::proto::{
     AgentId, ExecutorId, FrameworkId, InverseOffer, MasterInfo, Offer, OfferId, TaskStatus,
@@ -68,6 +69,11 @@ impl Event {
     /// Decodes one protobuf record of the stream.
     pub fn decode(record: &[u8]) -> Result<Self> {
         Self::try_from(scheduler::Event::decode(record)?)
+    }
+
+    /// Decodes one record of the stream in the stream's content type.
+    pub fn from_record(content_type: ContentType, record: &[u8]) -> Result<Self> {
+        Self::try_from(content_type.decode::<scheduler::Event>(record)?)
     }
 }
 

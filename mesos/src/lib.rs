@@ -25,12 +25,17 @@
 //!   `mesos.v1.scheduler` in [`proto::scheduler`] (`Call`, `Event` and their nested types in
 //!   `proto::scheduler::{call, event}`).
 //! * [`event`]: [`event::Event`], the typed form of a stream record
-//!   (`Event::decode(&[u8])`, `Event::try_from(proto::scheduler::Event)`); a missing type or
+//!   (`Event::from_record(ContentType, &[u8])`, `Event::decode` for protobuf,
+//!   `Event::try_from(proto::scheduler::Event)`); a missing type or
 //!   body is an [`Error`], never a panic.
 //! * [`call`]: one constructor per call a scheduler sends (`call::subscribe`, `accept` with
 //!   `launch` operations, `decline`, `revive`, `suppress`, `kill`, `shutdown`,
 //!   `acknowledge` (an `Option`: only updates with a uuid), `reconcile`, `reconcile_all`,
-//!   `message`, `teardown`), `call::encode` / `call::decode`.
+//!   `message`, `teardown`), `call::encode` / `call::decode` (protobuf),
+//!   `call::encode_as` / `call::decode_as` (either content type).
+//! * [`json`]: Mesos's JSON for every message above ([`json::JsonMessage`],
+//!   `json::to_vec`, `json::from_slice`), and [`json::ContentType`] (`mime`, `from_mime`,
+//!   `encode`, `decode`) choosing between the two encodings.
 
 // Tests may unwrap: a panic there is a failed test, not a peer crashing us.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

@@ -49,7 +49,25 @@ macro_rules! proto_enum {
                 }
             }
         }
+
+        impl $crate::proto::ProtoEnum for $name {
+            fn name_of(value: i32) -> Option<&'static str> {
+                Self::try_from(value).ok().map(Self::as_str_name)
+            }
+
+            fn value_of(name: &str) -> Option<i32> {
+                Self::from_str_name(name).map(|v| v as i32)
+            }
+        }
     };
+}
+
+/// A proto enumeration seen through its raw values, as message fields hold them.
+pub trait ProtoEnum {
+    /// The name of `value`, if it is one of the enum's.
+    fn name_of(value: i32) -> Option<&'static str>;
+    /// The value named `name`, if any.
+    fn value_of(name: &str) -> Option<i32>;
 }
 
 mod common;
