@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use mesos::client::{self, Config, Credentials, Endpoint, Events, MasterUrl};
 use mesos::event::Event;
+use mesos::json::ContentType;
 use mesos::proto::scheduler::{self, call, event, Call};
 use mesos::proto::{FrameworkInfo, TaskState, TaskStatus};
-use mesos::{recordio, Error};
+use mesos::{json, recordio, Error};
 use prost::Message as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -26,6 +27,7 @@ const STEP: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 struct Seen {
     call: Call,
+    content_type: ContentType,
     stream_id: Option<String>,
     authorization: Option<String>,
 }
@@ -89,6 +91,7 @@ async fn serve(
         let Some(seen) = read_request(&mut conn, &mut buf).await else { return };
         let n = count.fetch_add(1, Ordering::SeqCst);
         let reply = script(&seen, n);
+        let content_type = seen.content_type;
         let _ = tx.send(seen);
         match reply {
             Reply::Status(code, body, headers) => {
@@ -103,8 +106,11 @@ async fn serve(
                 }
             }
             Reply::Stream { chunks, close } => {
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n\
-                            Mesos-Stream-Id: stream-1\r\nTransfer-Encoding: chunked\r\n\r\n";
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nMesos-Stream-Id: stream-1\r\n\
+                     Transfer-Encoding: chunked\r\n\r\n",
+                    content_type.mime()
+                );
                 if conn.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
@@ -152,9 +158,14 @@ async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Seen> {
         let n = conn.read(&mut chunk).await.ok().filter(|&n| n > 0)?;
         buf.extend_from_slice(&chunk[..n]);
     }
-    let call = Call::decode(&buf[head_end..head_end + len]).ok()?;
-    let seen =
-        Seen { call, stream_id: header("mesos-stream-id"), authorization: header("authorization") };
+    let content_type = ContentType::from_mime(&header("content-type")?)?;
+    let call = content_type.decode::<Call>(&buf[head_end..head_end + len]).ok()?;
+    let seen = Seen {
+        call,
+        content_type,
+        stream_id: header("mesos-stream-id"),
+        authorization: header("authorization"),
+    };
     buf.drain(..head_end + len);
     Some(seen)
 }
@@ -491,4 +502,44 @@ async fn master_error_event_ends_the_stream() {
     expect_subscribed(&mut events).await;
     assert!(matches!(next(&mut events).await, Ok(Event::Error(m)) if m.contains("removed")));
     assert!(timeout(STEP, events.recv()).await.expect("ends").is_none());
+}
+
+#[tokio::test]
+async fn speaks_json_as_mesos_writes_it() {
+    let json_record = |event: &scheduler::Event| {
+        let mut out = Vec::new();
+        recordio::encode(&json::to_vec(event), &mut out);
+        out
+    };
+    let subscribed = json_record(&scheduler::Event {
+        r#type: Some(event::Type::Subscribed as i32),
+        subscribed: Some(event::Subscribed {
+            framework_id: "fw-1".into(),
+            heartbeat_interval_seconds: Some(15.0),
+            master_info: None,
+        }),
+        ..Default::default()
+    });
+    let unknown = br#"{"type":"SOMETHING_NEW"}"#;
+    let mut unknown_record = Vec::new();
+    recordio::encode(unknown, &mut unknown_record);
+    let chunks = vec![subscribed, unknown_record, b"6\n{\"ty".to_vec(), b"p}".to_vec()];
+    let mut mock = Mock::start(move |seen, _| match seen.kind() {
+        call::Type::Subscribe => Reply::Stream { chunks: chunks.clone(), close: false },
+        _ => Reply::Status(202, "", vec![]),
+    })
+    .await;
+    let mut config = config(mock.url());
+    config.content_type = ContentType::Json;
+    let (mut events, caller) = client::subscribe(config).expect("client");
+    expect_subscribed(&mut events).await;
+    // An unknown enum name in the optional `type` is dropped, as Mesos does: no type.
+    assert!(matches!(next(&mut events).await, Err(Error::EventTypeMissing)));
+    // Well-framed JSON (split across chunks) that does not parse.
+    assert!(matches!(next(&mut events).await, Err(Error::Json(_))));
+    assert_eq!(mock.next().await.content_type, ContentType::Json);
+    let id = caller.framework_id().expect("id");
+    caller.call(mesos::call::revive(&id, vec![])).await.expect("accepted");
+    let revive = mock.next().await;
+    assert_eq!((revive.content_type, revive.kind()), (ContentType::Json, call::Type::Revive));
 }

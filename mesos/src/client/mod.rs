@@ -18,7 +18,6 @@
 
 mod backoff;
 mod caller;
-mod codec;
 mod http;
 mod subscription;
 mod url;
@@ -34,8 +33,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_rustls::rustls;
 
+pub use crate::json::ContentType;
 pub use caller::Caller;
-pub use codec::ContentType;
 pub use url::{Endpoint, MasterUrl, DEFAULT_MASTER_PORT};
 
 use crate::event::Event;
