@@ -15,10 +15,11 @@ use mesos::proto::scheduler::{self, call, event, Call};
 use mesos::proto::{FrameworkInfo, TaskState, TaskStatus};
 use mesos::{json, recordio, Error};
 use prost::Message as _;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+use tokio_rustls::rustls;
 
 /// Longest any single step may take before the test fails.
 const STEP: Duration = Duration::from_secs(10);
@@ -57,6 +58,14 @@ struct Mock {
 
 impl Mock {
     async fn start(script: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_with(script, None).await
+    }
+
+    /// A mock speaking TLS with `config` on every connection.
+    async fn start_with(
+        script: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, seen) = mpsc::unbounded_channel();
@@ -65,7 +74,15 @@ impl Mock {
         tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
                 let (script, tx, count) = (script.clone(), tx.clone(), count.clone());
-                tokio::spawn(serve(conn, script, tx, count));
+                match tls.clone() {
+                    None => drop(tokio::spawn(serve(conn, script, tx, count))),
+                    Some(config) => drop(tokio::spawn(async move {
+                        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                        if let Ok(conn) = acceptor.accept(conn).await {
+                            serve(conn, script, tx, count).await;
+                        }
+                    })),
+                }
             }
         });
         Self { addr, seen }
@@ -80,8 +97,8 @@ impl Mock {
     }
 }
 
-async fn serve(
-    mut conn: TcpStream,
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut conn: S,
     script: Script,
     tx: mpsc::UnboundedSender<Seen>,
     count: Arc<AtomicUsize>,
@@ -136,7 +153,7 @@ async fn serve(
 }
 
 /// One request: head up to `\r\n\r\n`, then `Content-Length` bytes of protobuf Call.
-async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Seen> {
+async fn read_request<S: AsyncRead + Unpin>(conn: &mut S, buf: &mut Vec<u8>) -> Option<Seen> {
     let head_end = loop {
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i + 4;
@@ -542,4 +559,60 @@ async fn speaks_json_as_mesos_writes_it() {
     caller.call(mesos::call::revive(&id, vec![])).await.expect("accepted");
     let revive = mock.next().await;
     assert_eq!((revive.content_type, revive.kind()), (ContentType::Json, call::Type::Revive));
+}
+
+#[tokio::test]
+async fn speaks_tls_to_a_master_it_trusts_and_refuses_one_it_does_not() {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
+    let cert = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
+    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .expect("server config");
+    let mut mock = Mock::start_with(
+        |seen, _| match seen.kind() {
+            call::Type::Subscribe => Reply::Stream { chunks: vec![subscribed(15.0)], close: false },
+            _ => Reply::Status(202, "", vec![]),
+        },
+        Some(Arc::new(server)),
+    )
+    .await;
+    let client_config = |roots: rustls::RootCertStore| {
+        Arc::new(
+            rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        )
+    };
+    let mut trusted = rustls::RootCertStore::empty();
+    trusted.add(cert).expect("root");
+
+    let url: MasterUrl = format!("https://127.0.0.1:{}", mock.addr.port()).parse().expect("url");
+    let mut config = config(url.clone());
+    config.tls = Some(client_config(trusted));
+    let (mut events, caller) = client::subscribe(config).expect("client");
+    expect_subscribed(&mut events).await;
+    let id = caller.framework_id().expect("id");
+    caller.call(mesos::call::revive(&id, vec![])).await.expect("accepted");
+    assert_eq!(mock.next().await.kind(), call::Type::Subscribe);
+    assert_eq!(mock.next().await.kind(), call::Type::Revive);
+
+    // An https URL without a TLS configuration, and a master whose certificate is not
+    // trusted, are errors (and retried, as the master may be fixed).
+    let (mut events, _caller) = client::subscribe(config_for(url.clone(), None)).expect("client");
+    assert!(matches!(next(&mut events).await, Err(Error::TlsNotConfigured)));
+    let untrusted = Some(client_config(rustls::RootCertStore::empty()));
+    let (mut events, _caller) = client::subscribe(config_for(url, untrusted)).expect("client");
+    let err = next(&mut events).await.expect_err("untrusted");
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+}
+
+fn config_for(url: MasterUrl, tls: Option<Arc<rustls::ClientConfig>>) -> Config {
+    Config { tls, ..config(url) }
 }
