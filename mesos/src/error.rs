@@ -263,6 +263,17 @@ pub enum Error {
         /// `FrameworkInfo.failover_timeout`.
         failover: std::time::Duration,
     },
+    /// Spark's configuration names a Mesos secret but no principal.
+    #[error("a Mesos secret is configured without a principal")]
+    SecretWithoutPrincipal,
+    /// A `spark.mesos.principal.file` / `spark.mesos.secret.file` could not be read.
+    #[error("cannot read the credential file {path}")]
+    CredentialFile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

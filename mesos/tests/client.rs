@@ -268,7 +268,7 @@ async fn streaming(chunks: Vec<Vec<u8>>) -> Mock {
 async fn subscribes_then_calls_carry_stream_and_framework_ids_and_auth() {
     let mut mock = streaming(vec![heartbeat()]).await;
     let mut config = config(mock.url());
-    config.credentials = Some(Credentials { principal: "p".into(), secret: "s".into() });
+    config.credentials = Some(Credentials { principal: "p".into(), secret: Some("s".into()) });
     let (mut events, caller) = client::subscribe(config).expect("client");
     expect_subscribed(&mut events).await;
     assert!(matches!(next(&mut events).await, Ok(Event::Heartbeat)));
