@@ -62,6 +62,57 @@ pub enum Error {
         /// The interval sent.
         seconds: f64,
     },
+    /// A JSON body is not valid JSON.
+    #[error("bad JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A JSON message is not a JSON object.
+    #[error("{message} is not a JSON object")]
+    JsonNotObject {
+        /// The proto message expected.
+        message: &'static str,
+    },
+    /// A JSON field holds the wrong kind of value (e.g. an array for a singular field).
+    #[error("{message}.{field} has the wrong JSON type")]
+    JsonFieldType {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A JSON number does not fit its field's type (fraction in an integer, out of range).
+    #[error("{message}.{field} is out of range for its type")]
+    JsonNumberRange {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A JSON `bytes` field is not base64.
+    #[error("{message}.{field} is not base64")]
+    JsonBase64 {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A required JSON field is absent (or null).
+    #[error("{message}.{field} is required")]
+    JsonFieldMissing {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A JSON enum name is not one of the enum's values.
+    #[error("{message}.{field}: unknown enum value {name:?}")]
+    JsonUnknownEnum {
+        /// The proto message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+        /// The name sent.
+        name: String,
+    },
 
     /// No ZooKeeper server in the list accepted a session.
     #[error("no ZooKeeper server in {servers} accepted a session")]
@@ -212,56 +263,16 @@ pub enum Error {
         /// `FrameworkInfo.failover_timeout`.
         failover: std::time::Duration,
     },
-    /// A JSON body is not valid JSON.
-    #[error("bad JSON: {0}")]
-    Json(#[from] serde_json::Error),
-    /// A JSON message is not a JSON object.
-    #[error("{message} is not a JSON object")]
-    JsonNotObject {
-        /// The proto message expected.
-        message: &'static str,
-    },
-    /// A JSON field holds the wrong kind of value (e.g. an array for a singular field).
-    #[error("{message}.{field} has the wrong JSON type")]
-    JsonFieldType {
-        /// The proto message.
-        message: &'static str,
-        /// The field.
-        field: &'static str,
-    },
-    /// A JSON number does not fit its field's type (fraction in an integer, out of range).
-    #[error("{message}.{field} is out of range for its type")]
-    JsonNumberRange {
-        /// The proto message.
-        message: &'static str,
-        /// The field.
-        field: &'static str,
-    },
-    /// A JSON `bytes` field is not base64.
-    #[error("{message}.{field} is not base64")]
-    JsonBase64 {
-        /// The proto message.
-        message: &'static str,
-        /// The field.
-        field: &'static str,
-    },
-    /// A required JSON field is absent (or null).
-    #[error("{message}.{field} is required")]
-    JsonFieldMissing {
-        /// The proto message.
-        message: &'static str,
-        /// The field.
-        field: &'static str,
-    },
-    /// A JSON enum name is not one of the enum's values.
-    #[error("{message}.{field}: unknown enum value {name:?}")]
-    JsonUnknownEnum {
-        /// The proto message.
-        message: &'static str,
-        /// The field.
-        field: &'static str,
-        /// The name sent.
-        name: String,
+    /// Spark's configuration names a Mesos secret but no principal.
+    #[error("a Mesos secret is configured without a principal")]
+    SecretWithoutPrincipal,
+    /// A `spark.mesos.principal.file` / `spark.mesos.secret.file` could not be read.
+    #[error("cannot read the credential file {path}")]
+    CredentialFile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
     },
 }
 

@@ -10,14 +10,16 @@ use std::time::Duration;
 
 use mesos::client::{self, Config, Credentials, Endpoint, Events, MasterUrl};
 use mesos::event::Event;
+use mesos::json::ContentType;
 use mesos::proto::scheduler::{self, call, event, Call};
 use mesos::proto::{FrameworkInfo, TaskState, TaskStatus};
-use mesos::{recordio, Error};
+use mesos::{json, recordio, Error};
 use prost::Message as _;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+use tokio_rustls::rustls;
 
 /// Longest any single step may take before the test fails.
 const STEP: Duration = Duration::from_secs(10);
@@ -26,6 +28,7 @@ const STEP: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 struct Seen {
     call: Call,
+    content_type: ContentType,
     stream_id: Option<String>,
     authorization: Option<String>,
 }
@@ -55,6 +58,14 @@ struct Mock {
 
 impl Mock {
     async fn start(script: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_with(script, None).await
+    }
+
+    /// A mock speaking TLS with `config` on every connection.
+    async fn start_with(
+        script: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, seen) = mpsc::unbounded_channel();
@@ -63,7 +74,15 @@ impl Mock {
         tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
                 let (script, tx, count) = (script.clone(), tx.clone(), count.clone());
-                tokio::spawn(serve(conn, script, tx, count));
+                match tls.clone() {
+                    None => drop(tokio::spawn(serve(conn, script, tx, count))),
+                    Some(config) => drop(tokio::spawn(async move {
+                        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                        if let Ok(conn) = acceptor.accept(conn).await {
+                            serve(conn, script, tx, count).await;
+                        }
+                    })),
+                }
             }
         });
         Self { addr, seen }
@@ -78,8 +97,8 @@ impl Mock {
     }
 }
 
-async fn serve(
-    mut conn: TcpStream,
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut conn: S,
     script: Script,
     tx: mpsc::UnboundedSender<Seen>,
     count: Arc<AtomicUsize>,
@@ -89,6 +108,7 @@ async fn serve(
         let Some(seen) = read_request(&mut conn, &mut buf).await else { return };
         let n = count.fetch_add(1, Ordering::SeqCst);
         let reply = script(&seen, n);
+        let content_type = seen.content_type;
         let _ = tx.send(seen);
         match reply {
             Reply::Status(code, body, headers) => {
@@ -103,8 +123,11 @@ async fn serve(
                 }
             }
             Reply::Stream { chunks, close } => {
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n\
-                            Mesos-Stream-Id: stream-1\r\nTransfer-Encoding: chunked\r\n\r\n";
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nMesos-Stream-Id: stream-1\r\n\
+                     Transfer-Encoding: chunked\r\n\r\n",
+                    content_type.mime()
+                );
                 if conn.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
@@ -130,7 +153,7 @@ async fn serve(
 }
 
 /// One request: head up to `\r\n\r\n`, then `Content-Length` bytes of protobuf Call.
-async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Seen> {
+async fn read_request<S: AsyncRead + Unpin>(conn: &mut S, buf: &mut Vec<u8>) -> Option<Seen> {
     let head_end = loop {
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i + 4;
@@ -152,9 +175,14 @@ async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Seen> {
         let n = conn.read(&mut chunk).await.ok().filter(|&n| n > 0)?;
         buf.extend_from_slice(&chunk[..n]);
     }
-    let call = Call::decode(&buf[head_end..head_end + len]).ok()?;
-    let seen =
-        Seen { call, stream_id: header("mesos-stream-id"), authorization: header("authorization") };
+    let content_type = ContentType::from_mime(&header("content-type")?)?;
+    let call = content_type.decode::<Call>(&buf[head_end..head_end + len]).ok()?;
+    let seen = Seen {
+        call,
+        content_type,
+        stream_id: header("mesos-stream-id"),
+        authorization: header("authorization"),
+    };
     buf.drain(..head_end + len);
     Some(seen)
 }
@@ -240,7 +268,7 @@ async fn streaming(chunks: Vec<Vec<u8>>) -> Mock {
 async fn subscribes_then_calls_carry_stream_and_framework_ids_and_auth() {
     let mut mock = streaming(vec![heartbeat()]).await;
     let mut config = config(mock.url());
-    config.credentials = Some(Credentials { principal: "p".into(), secret: "s".into() });
+    config.credentials = Some(Credentials { principal: "p".into(), secret: Some("s".into()) });
     let (mut events, caller) = client::subscribe(config).expect("client");
     expect_subscribed(&mut events).await;
     assert!(matches!(next(&mut events).await, Ok(Event::Heartbeat)));
@@ -491,4 +519,100 @@ async fn master_error_event_ends_the_stream() {
     expect_subscribed(&mut events).await;
     assert!(matches!(next(&mut events).await, Ok(Event::Error(m)) if m.contains("removed")));
     assert!(timeout(STEP, events.recv()).await.expect("ends").is_none());
+}
+
+#[tokio::test]
+async fn speaks_json_as_mesos_writes_it() {
+    let json_record = |event: &scheduler::Event| {
+        let mut out = Vec::new();
+        recordio::encode(&json::to_vec(event), &mut out);
+        out
+    };
+    let subscribed = json_record(&scheduler::Event {
+        r#type: Some(event::Type::Subscribed as i32),
+        subscribed: Some(event::Subscribed {
+            framework_id: "fw-1".into(),
+            heartbeat_interval_seconds: Some(15.0),
+            master_info: None,
+        }),
+        ..Default::default()
+    });
+    let unknown = br#"{"type":"SOMETHING_NEW"}"#;
+    let mut unknown_record = Vec::new();
+    recordio::encode(unknown, &mut unknown_record);
+    let chunks = vec![subscribed, unknown_record, b"6\n{\"ty".to_vec(), b"p}".to_vec()];
+    let mut mock = Mock::start(move |seen, _| match seen.kind() {
+        call::Type::Subscribe => Reply::Stream { chunks: chunks.clone(), close: false },
+        _ => Reply::Status(202, "", vec![]),
+    })
+    .await;
+    let mut config = config(mock.url());
+    config.content_type = ContentType::Json;
+    let (mut events, caller) = client::subscribe(config).expect("client");
+    expect_subscribed(&mut events).await;
+    // An unknown enum name in the optional `type` is dropped, as Mesos does: no type.
+    assert!(matches!(next(&mut events).await, Err(Error::EventTypeMissing)));
+    // Well-framed JSON (split across chunks) that does not parse.
+    assert!(matches!(next(&mut events).await, Err(Error::Json(_))));
+    assert_eq!(mock.next().await.content_type, ContentType::Json);
+    let id = caller.framework_id().expect("id");
+    caller.call(mesos::call::revive(&id, vec![])).await.expect("accepted");
+    let revive = mock.next().await;
+    assert_eq!((revive.content_type, revive.kind()), (ContentType::Json, call::Type::Revive));
+}
+
+#[tokio::test]
+async fn speaks_tls_to_a_master_it_trusts_and_refuses_one_it_does_not() {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
+    let cert = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
+    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .expect("server config");
+    let mut mock = Mock::start_with(
+        |seen, _| match seen.kind() {
+            call::Type::Subscribe => Reply::Stream { chunks: vec![subscribed(15.0)], close: false },
+            _ => Reply::Status(202, "", vec![]),
+        },
+        Some(Arc::new(server)),
+    )
+    .await;
+    let client_config = |roots: rustls::RootCertStore| {
+        Arc::new(
+            rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        )
+    };
+    let mut trusted = rustls::RootCertStore::empty();
+    trusted.add(cert).expect("root");
+
+    let url: MasterUrl = format!("https://127.0.0.1:{}", mock.addr.port()).parse().expect("url");
+    let mut config = config(url.clone());
+    config.tls = Some(client_config(trusted));
+    let (mut events, caller) = client::subscribe(config).expect("client");
+    expect_subscribed(&mut events).await;
+    let id = caller.framework_id().expect("id");
+    caller.call(mesos::call::revive(&id, vec![])).await.expect("accepted");
+    assert_eq!(mock.next().await.kind(), call::Type::Subscribe);
+    assert_eq!(mock.next().await.kind(), call::Type::Revive);
+
+    // An https URL without a TLS configuration, and a master whose certificate is not
+    // trusted, are errors (and retried, as the master may be fixed).
+    let (mut events, _caller) = client::subscribe(config_for(url.clone(), None)).expect("client");
+    assert!(matches!(next(&mut events).await, Err(Error::TlsNotConfigured)));
+    let untrusted = Some(client_config(rustls::RootCertStore::empty()));
+    let (mut events, _caller) = client::subscribe(config_for(url, untrusted)).expect("client");
+    let err = next(&mut events).await.expect_err("untrusted");
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+}
+
+fn config_for(url: MasterUrl, tls: Option<Arc<rustls::ClientConfig>>) -> Config {
+    Config { tls, ..config(url) }
 }

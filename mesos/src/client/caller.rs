@@ -11,7 +11,7 @@ use tokio::time::timeout;
 
 use super::backoff::Backoff;
 use super::http::{self, Connection, RequestHead};
-use super::{codec, Shared};
+use super::Shared;
 use crate::proto::scheduler::Call;
 use crate::proto::{FrameworkId, TaskStatus};
 use crate::{Error, Result};
@@ -56,7 +56,7 @@ impl Caller {
         };
         call.framework_id.get_or_insert(framework_id);
         let config = &self.shared.config;
-        let body = codec::encode_call(config.content_type, &call)?;
+        let body = Bytes::from(config.content_type.encode(&call));
         let head = RequestHead {
             content_type: config.content_type,
             authorization: self.shared.authorization.as_ref(),

@@ -164,8 +164,7 @@ pub(crate) fn stream_id(response: &Response<Incoming>) -> Result<String> {
 /// The `Content-Type` of a reply, checked to be `want`.
 pub(crate) fn check_content_type(response: &Response<Incoming>, want: ContentType) -> Result<()> {
     let got = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = got.split(';').next().unwrap_or("").trim();
-    if mime.eq_ignore_ascii_case(want.mime()) {
+    if ContentType::from_mime(got) == Some(want) {
         Ok(())
     } else {
         Err(Error::UnexpectedContentType { content_type: got.chars().take(64).collect() })

@@ -18,7 +18,7 @@
 
 mod backoff;
 mod caller;
-mod codec;
+mod credentials;
 mod http;
 mod subscription;
 mod url;
@@ -34,8 +34,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_rustls::rustls;
 
+pub use crate::json::ContentType;
 pub use caller::Caller;
-pub use codec::ContentType;
+pub use credentials::Credentials;
 pub use url::{Endpoint, MasterUrl, DEFAULT_MASTER_PORT};
 
 use crate::event::Event;
@@ -55,8 +56,9 @@ pub struct Config {
     pub framework: FrameworkInfo,
     /// Body and `Accept` type of every request.
     pub content_type: ContentType,
-    /// HTTP basic authentication (Spark's `spark.mesos.principal` / `spark.mesos.secret`).
-    /// The principal also fills `FrameworkInfo.principal` when that is unset.
+    /// HTTP basic authentication (Spark's `spark.mesos.principal` / `spark.mesos.secret`,
+    /// see [`Credentials::from_spark_conf`]). The principal also fills
+    /// `FrameworkInfo.principal` when that is unset.
     pub credentials: Option<Credentials>,
     /// TLS to the master; `Some` makes every master connection TLS (an `https://` URL needs
     /// it). Roots and client certificates are the caller's choice.
@@ -123,24 +125,6 @@ impl fmt::Debug for Config {
     }
 }
 
-/// A principal and its secret for HTTP basic authentication.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    /// `spark.mesos.principal`.
-    pub principal: String,
-    /// `spark.mesos.secret`.
-    pub secret: String,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("principal", &self.principal)
-            .field("secret", &"<redacted>")
-            .finish()
-    }
-}
-
 /// Starts the client: the returned [`Events`] subscribes (and re-subscribes) in the
 /// background; the [`Caller`] sends calls once the first SUBSCRIBED has arrived.
 ///
@@ -149,7 +133,7 @@ pub fn subscribe(config: Config) -> Result<(Events, Caller)> {
     let authorization = config
         .credentials
         .as_ref()
-        .map(|c| http::basic_auth(&c.principal, &c.secret))
+        .and_then(|c| Some(http::basic_auth(&c.principal, c.secret.as_ref()?)))
         .transpose()?;
     let (tx, rx) = mpsc::channel(config.event_queue.max(1));
     let shared = Arc::new(Shared {

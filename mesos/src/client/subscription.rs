@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt as _;
 use hyper::StatusCode;
 use tokio::sync::mpsc;
@@ -12,7 +12,7 @@ use tokio::time::{timeout, Instant};
 
 use super::backoff::Backoff;
 use super::http::{self, Connection, RequestHead};
-use super::{codec, Caller, Endpoint, MasterUrl};
+use super::{Caller, Endpoint, MasterUrl};
 use crate::event::Event;
 use crate::proto::scheduler::Call;
 use crate::proto::TaskStatus;
@@ -115,10 +115,7 @@ async fn subscribe_once(
         Ok(endpoint) => endpoint,
         Err(e) => return End::Retry(e),
     };
-    let body = match codec::encode_call(config.content_type, &subscribe_call(caller)) {
-        Ok(body) => body,
-        Err(e) => return End::Fatal(e),
-    };
+    let body = Bytes::from(config.content_type.encode(&subscribe_call(caller)));
     let head = RequestHead {
         content_type: config.content_type,
         authorization: shared.authorization.as_ref(),
@@ -179,7 +176,7 @@ async fn subscribe_once(
                 // The framing is lost: nothing after this can be trusted.
                 Err(e) => return End::Retry(e),
             };
-            let event = match codec::decode_event(config.content_type, &record) {
+            let event = match Event::from_record(config.content_type, &record) {
                 Ok(event) => event,
                 // A well-framed record we cannot read: report it, keep the stream.
                 Err(e) => {
