@@ -38,10 +38,6 @@ pub enum Error {
     #[error(transparent)]
     Mesos(#[from] mesos::Error),
 
-    /// `spark.mesos.secret` is set without a principal (Spark's `buildCredentials`).
-    #[error("spark.mesos.secret is set but no principal is")]
-    SecretWithoutPrincipal,
-
     /// Neither `spark.mesos.executor.home` nor a Spark home is known and no `spark.executor.uri`
     /// is set, so no executor command can be built.
     #[error("executor Spark home `spark.mesos.executor.home` is not set")]

@@ -11,6 +11,7 @@
 
 use std::time::{Duration, Instant};
 
+use mesos::client::Credentials;
 use mesos::event::{Event, Subscribed};
 use mesos::proto::scheduler::{call, Call};
 use mesos::proto::{
@@ -213,38 +214,33 @@ fn replay(scenario: &Scenario) -> Vec<String> {
             info(fw.id.as_ref().map(|id| id.value.as_str())),
         )
     };
-    match framework_info(&conf, &framework_env) {
-        Ok(registration) => {
-            let credential = match &registration.credential {
-                None => "{}".to_owned(),
-                Some(c) => format!(
-                    "{{principal: {:?} secret: {:?}}}",
-                    c.principal,
-                    c.secret.as_deref().unwrap_or("")
-                ),
-            };
-            lines.push(format!(
-                "{} framework-principal={} credential={credential}",
-                head(&registration.info),
-                info(registration.info.principal.as_deref())
-            ));
-        }
-        Err(mesos_backend::Error::SecretWithoutPrincipal) => {
-            let mut fw = mesos::proto::FrameworkInfo {
-                user: "oracle".to_owned(),
-                name: conf.get("spark.app.name").unwrap_or_default().to_owned(),
-                failover_timeout: Some(0.0),
-                ..Default::default()
-            };
-            fw.id = conf.get("spark.mesos.driver.frameworkId").map(FrameworkId::from);
+    let credentials = Credentials::from_spark_conf(|k| conf.get(k).map(str::to_owned), |_| None);
+    let credentials = match credentials {
+        Ok(credentials) => credentials,
+        Err(mesos::Error::SecretWithoutPrincipal) => {
+            let fw = framework_info(&conf, &framework_env, None).unwrap();
             lines.push(format!("{} credential-error=org.apache.spark.SparkException", head(&fw)));
             lines.push(
                 "start-error java.lang.IllegalStateException: buildCredentials failed".to_owned(),
             );
             return lines;
         }
-        Err(e) => panic!("{}: framework info: {e}", scenario.name),
-    }
+        Err(e) => panic!("{}: credentials: {e}", scenario.name),
+    };
+    let fw = framework_info(&conf, &framework_env, credentials.as_ref()).unwrap();
+    let credential = match &credentials {
+        None => "{}".to_owned(),
+        Some(c) => format!(
+            "{{principal: {:?} secret: {:?}}}",
+            c.principal,
+            c.secret.as_deref().unwrap_or("")
+        ),
+    };
+    lines.push(format!(
+        "{} framework-principal={} credential={credential}",
+        head(&fw),
+        info(fw.principal.as_deref())
+    ));
 
     let mut now = Instant::now();
     let mut backend = CoarseBackend::new(config, now);

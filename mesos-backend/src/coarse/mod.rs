@@ -30,7 +30,7 @@ use mesos::proto::scheduler::Call;
 use mesos::proto::{FrameworkId, TaskId};
 
 pub use config::{spark_context_executor_envs, CoarseConfig, DriverEnv};
-pub use framework::{framework_info, FrameworkEnv, FrameworkRegistration};
+pub use framework::{framework_info, FrameworkEnv};
 
 use crate::Error;
 use state::State;
