@@ -54,6 +54,11 @@ pub enum Error {
         expected: &'static str,
     },
 
+    /// `spark.executor.cores` is 0: Spark's constructor fails rounding `spark.cores.max` down
+    /// to a multiple of it (a division by zero).
+    #[error("spark.executor.cores must not be 0")]
+    ExecutorCoresZero,
+
     /// A status update names an agent the backend never launched on (Spark throws
     /// `NoSuchElementException` out of `statusUpdate`).
     #[error("status update for task {task_id} on unknown agent {agent_id}")]

@@ -180,7 +180,11 @@ impl CoarseConfig {
         let executor_cores = plain_int(conf, EXECUTOR_CORES)?;
         let min_cores = executor_cores.unwrap_or(1);
         let cores = max_cores_option.unwrap_or(i32::MAX);
-        let max_cores = if min_cores == 0 { cores } else { cores - cores % min_cores };
+        if min_cores == 0 {
+            return Err(Error::ExecutorCoresZero);
+        }
+        // Java's `%`: the remainder takes the dividend's sign, as Rust's does.
+        let max_cores = cores - cores % min_cores;
         let executor_uri =
             conf.get(EXECUTOR_URI).map(str::to_owned).or_else(|| env.executor_uri.clone());
         let executor_home = conf
@@ -277,4 +281,45 @@ pub fn spark_context_executor_envs(
         .into_iter()
         .filter_map(|k| entries.iter().find(|(key, _)| key == k).cloned())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<CoarseConfig> {
+        let conf: SparkConf = pairs.iter().copied().collect();
+        CoarseConfig::new(&conf, &DriverEnv { spark_user: "u".into(), ..DriverEnv::default() })
+    }
+
+    #[test]
+    fn max_cores_round_down_to_executor_cores() {
+        let c = config(&[(EXECUTOR_CORES, "3"), (CORES_MAX, "8")]).unwrap();
+        assert_eq!(c.max_cores, 6);
+        assert_eq!(config(&[]).unwrap().max_cores, i32::MAX);
+        assert!(matches!(config(&[(EXECUTOR_CORES, "0")]), Err(Error::ExecutorCoresZero)));
+        assert!(matches!(config(&[(EXECUTOR_CORES, " 2")]), Err(Error::ConfNotNumber { .. })));
+    }
+
+    #[test]
+    fn shuffle_heartbeat_timeout_falls_back_to_the_network_timeout() {
+        assert_eq!(config(&[]).unwrap().shuffle_heartbeat_timeout_ms, 120_000);
+        assert_eq!(
+            config(&[(NETWORK_TIMEOUT, "77s")]).unwrap().shuffle_heartbeat_timeout_ms,
+            77_000
+        );
+        let both = config(&[(NETWORK_TIMEOUT, "77s"), (HEARTBEAT_TIMEOUT, "4321")]).unwrap();
+        assert_eq!(both.shuffle_heartbeat_timeout_ms, 4321);
+    }
+
+    #[test]
+    fn executor_envs_are_rebuilt_in_scala_hash_map_order() {
+        let conf: SparkConf = [("spark.executorEnv.FOO", "bar"), ("spark.executor.memory", "2g")]
+            .into_iter()
+            .collect();
+        let envs = spark_context_executor_envs(&conf, "u").unwrap();
+        let keys: Vec<&str> = envs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["SPARK_USER", "OMP_NUM_THREADS", "FOO", "SPARK_EXECUTOR_MEMORY"]);
+        assert_eq!(envs[3].1, "2048m");
+    }
 }
