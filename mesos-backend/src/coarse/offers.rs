@@ -14,6 +14,11 @@ use super::state::{Agent, MAX_AGENT_FAILURES};
 use super::{task, Action, CoarseBackend, Outcome};
 use crate::Error;
 
+/// The most executors one batch of offers can create. Spark has no bound: an offer claiming
+/// a billion cpus with `spark.executor.cores=1` and no `spark.cores.max` would make it build
+/// a billion tasks. Real agents offer far fewer.
+pub(super) const MAX_EXECUTORS_PER_BATCH: usize = 10_000;
+
 /// The sum of the scalar resources named `name` (Spark's `getResource`).
 pub(super) fn scalar_sum(resources: &[Resource], name: &str) -> f64 {
     resources
@@ -113,12 +118,16 @@ fn build_tasks(
     let mut tasks: Vec<Vec<TaskInfo>> = vec![Vec::new(); offers.len()];
     let mut remaining: Vec<Vec<Resource>> = offers.iter().map(|o| o.resources.clone()).collect();
     let mut launched = true;
-    while launched {
+    let mut created = 0usize;
+    while launched && created < MAX_EXECUTORS_PER_BATCH {
         launched = false;
         for ((offer, resources), offer_tasks) in offers.iter().zip(&mut remaining).zip(&mut tasks) {
             let agent_id = offer.agent_id.value.as_str();
-            if can_launch_task(backend, agent_id, &offer.hostname, resources, now)? {
+            if created < MAX_EXECUTORS_PER_BATCH
+                && can_launch_task(backend, agent_id, &offer.hostname, resources, now)?
+            {
                 launched = true;
+                created += 1;
                 let (task, left) = create_task(backend, offer, resources)?;
                 offer_tasks.push(task);
                 *resources = left;
@@ -232,4 +241,44 @@ fn partition_task_resources(
     let (left, ports_used) = partition_port_resources(&backend.config.pinned_ports, &after_gpus)?;
     let used = cpus_used.into_iter().chain(mem_used).chain(ports_used).chain(gpus_used).collect();
     Ok((left, used))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use mesos::proto::{value, AgentId, OfferId};
+    use mesos::rules::conf::SparkConf;
+
+    use super::*;
+    use crate::coarse::{CoarseConfig, DriverEnv};
+
+    fn scalar(name: &str, v: f64) -> Resource {
+        Resource {
+            name: name.into(),
+            r#type: value::Type::Scalar as i32,
+            scalar: Some(value::Scalar { value: v }),
+            role: Some("*".into()),
+            ..Resource::default()
+        }
+    }
+
+    #[test]
+    fn one_batch_creates_a_bounded_number_of_executors() {
+        let conf: SparkConf = [("spark.executor.cores", "1"), ("spark.mesos.executor.home", "/s")]
+            .into_iter()
+            .collect();
+        let config = CoarseConfig::new(&conf, &DriverEnv::default()).unwrap();
+        let now = Instant::now();
+        let mut backend = CoarseBackend::new(config, now);
+        let offer = Offer {
+            id: OfferId::from("o"),
+            agent_id: AgentId::from("a"),
+            hostname: "h".into(),
+            resources: vec![scalar("cpus", 1e12), scalar("mem", 1e15)],
+            ..Offer::default()
+        };
+        let tasks = build_tasks(&mut backend, &[offer], now).unwrap();
+        assert_eq!(tasks[0].len(), MAX_EXECUTORS_PER_BATCH);
+    }
 }
