@@ -106,10 +106,11 @@ pub struct CoarseConfig {
     pub executor_memory_mib: i32,
     /// `spark.mesos.constraints`, parsed.
     pub constraints: Vec<Constraint>,
-    /// Refusal for offers failing the constraints.
-    pub reject_for_unmet_constraints: Duration,
-    /// Refusal for offers left once `spark.cores.max` is reached.
-    pub reject_for_reached_max_cores: Duration,
+    /// Refusal for offers failing the constraints, seconds (passed on as configured, even
+    /// negative, as Spark does).
+    pub reject_for_unmet_constraints: i64,
+    /// Refusal for offers left once `spark.cores.max` is reached, seconds.
+    pub reject_for_reached_max_cores: i64,
     /// `spark.mesos.task.labels` as written: Spark parses it for each task, so a malformed
     /// string fails each launch, not the constructor.
     pub task_labels: String,
@@ -168,10 +169,6 @@ fn plain_int(conf: &SparkConf, key: &'static str) -> Result<Option<i32>> {
         .transpose()
 }
 
-fn seconds(s: i64) -> Duration {
-    Duration::from_secs(s.max(0) as u64)
-}
-
 impl CoarseConfig {
     /// Reads `conf` as the backend's constructor does; what fails there (a bad constraint
     /// string, a malformed number) fails here.
@@ -219,12 +216,8 @@ impl CoarseConfig {
             extra_cores: conf.get_int(EXTRA_CORES_PER_EXECUTOR)?.unwrap_or(0),
             executor_memory_mib: executor_memory(conf)?,
             constraints: parse_constraint_string(conf.get(CONSTRAINTS).unwrap_or(""))?,
-            reject_for_unmet_constraints: seconds(reject_offer_duration_for_unmet_constraints(
-                conf,
-            )?),
-            reject_for_reached_max_cores: seconds(reject_offer_duration_for_reached_max_cores(
-                conf,
-            )?),
+            reject_for_unmet_constraints: reject_offer_duration_for_unmet_constraints(conf)?,
+            reject_for_reached_max_cores: reject_offer_duration_for_reached_max_cores(conf)?,
             task_labels: conf.get(TASK_LABELS).unwrap_or("").to_owned(),
             container: executor_container_info(conf)?,
             secret_env: get_secret_env_var(conf, SecretTask::Executor)?,

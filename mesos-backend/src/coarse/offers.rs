@@ -3,7 +3,7 @@
 //! then each offer is launched on or declined, in offer order.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mesos::call;
 use mesos::proto::{Filters, Offer, Resource, TaskInfo};
@@ -33,12 +33,12 @@ fn to_int(v: f64) -> i32 {
     v as i32
 }
 
-fn decline(backend: &CoarseBackend, offer: &Offer, refuse: Option<Duration>) -> Action {
+fn decline(backend: &CoarseBackend, offer: &Offer, refuse_seconds: Option<i64>) -> Action {
     let framework_id = backend.state.framework_id.clone().unwrap_or_default();
     Action::Call(Box::new(call::decline(
         &framework_id,
         vec![offer.id.clone()],
-        refuse.map(|d| Filters { refuse_seconds: Some(d.as_secs_f64()) }),
+        refuse_seconds.map(|s| Filters { refuse_seconds: Some(s as f64) }),
     )))
 }
 
