@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! config.rs      the SparkConf, read once and typed (keys and defaults of Spark 3.5.6)
-//! framework.rs   the FrameworkInfo (and credential) to SUBSCRIBE with
-//! state.rs       agents, cores and GPUs acquired, executor limit, locality wait
+//! framework.rs   the FrameworkInfo to SUBSCRIBE with
+//! scala_hash_map.rs  Scala 2.12 `mutable.HashMap` order, for `sc.executorEnvs`
+//! state.rs       agents, cores and GPUs acquired, executor limit, locality wait, stop
 //! offers.rs      resourceOffers: constraints, round-robin evaluation, launches and declines
 //! task.rs        the executor TaskInfo: command, environment, URIs, resources, container
 //! status.rs      statusUpdate: shuffle-service registration, failures, revives
