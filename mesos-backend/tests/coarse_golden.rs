@@ -23,6 +23,8 @@ use mesos_backend::coarse::{
     framework_info, Action, CoarseBackend, CoarseConfig, DriverEnv, FrameworkEnv, Input,
 };
 use prost::Message as _;
+use shuffle_protocol::codec::Encode as _;
+use shuffle_protocol::shuffle::{BlockTransferMessage, RegisterDriver};
 use shuffle_tests::mesos_scenarios::{self as sc, Scenario};
 
 /// Scenarios our core does not reproduce yet, with the reason. The test fails when one of
@@ -115,13 +117,11 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `RegisterDriver(appId, heartbeatTimeoutMs)` as Spark's `BlockTransferMessage` encodes it.
-fn register_driver(app_id: &str, timeout_ms: i64) -> String {
-    let mut body = vec![4u8];
-    body.extend((app_id.len() as u32).to_be_bytes());
-    body.extend(app_id.as_bytes());
-    body.extend(timeout_ms.to_be_bytes());
-    hex(&body)
+/// The `RegisterDriver(appId, heartbeatTimeoutMs)` RPC body the shuffle client sends.
+fn register_driver(app_id: &str, heartbeat_timeout_ms: i64) -> String {
+    let message: BlockTransferMessage =
+        RegisterDriver { app_id: app_id.to_owned(), heartbeat_timeout_ms }.into();
+    hex(&message.to_bytes())
 }
 
 /// Spark's exception class and message for our errors.
