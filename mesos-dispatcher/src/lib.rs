@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod error;
+pub mod launch;
 pub mod queue;
 pub mod rest;
 
