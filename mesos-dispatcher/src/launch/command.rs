@@ -196,8 +196,10 @@ fn command_options(
         .iter()
         .map(|p| java::file(sandbox, java::split_last(p, '/').unwrap_or("")))
         .collect();
-    options.push(("option", "--py-files".into()));
-    options.push(("py files", py_files.join(",")));
+    if !py_files.is_empty() {
+        options.push(("option", "--py-files".into()));
+        options.push(("py files", py_files.join(",")));
+    }
     let mut confs: BTreeMap<String, String> = conf
         .spark
         .iter()

@@ -17,11 +17,13 @@ pub mod task;
 
 use std::time::SystemTime;
 
-use mesos::proto::{task_status, Offer, OfferId, Resource, TaskInfo, TaskState, TaskStatus};
+use mesos::proto::{
+    task_status, Offer, OfferId, Resource, TaskId, TaskInfo, TaskState, TaskStatus,
+};
 use mesos::rules::conf::SparkConf;
 use mesos::rules::durations;
 
-use crate::queue::{DriverDescription, DriverQueue, SubmissionId};
+use crate::queue::{DriverDescription, DriverQueue, KillOutcome, SubmissionId};
 use crate::Result;
 
 /// `spark.mesos.cluster.retry.wait.max`: the longest wait between relaunches, in seconds.
@@ -53,7 +55,8 @@ impl LaunchConf {
 /// What to tell Mesos after a round of offers.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OfferDecisions {
-    /// Tasks to launch, per offer, in the order the offers came.
+    /// Tasks to launch, per offer, in the order the offers came (possibly none, when the
+    /// driver placed on it could not be launched).
     pub launches: Vec<(OfferId, Vec<TaskInfo>)>,
     /// Offers to decline, with the filter's `refuse_seconds`.
     pub declines: Vec<(OfferId, f64)>,
@@ -64,7 +67,9 @@ pub struct OfferDecisions {
 struct Remaining<'a> {
     offer: &'a Offer,
     resources: Vec<Resource>,
-    tasks: Vec<TaskInfo>,
+    /// Some once a driver was placed on the offer, even if building its task then failed:
+    /// Spark then launches the offer with no task rather than declining it.
+    tasks: Option<Vec<TaskInfo>>,
 }
 
 /// `resourceOffers`: places the drivers due for a relaunch (whose wait ended before `now`),
@@ -77,7 +82,7 @@ pub fn resource_offers(
 ) -> Result<OfferDecisions> {
     let mut remaining: Vec<Remaining<'_>> = offers
         .iter()
-        .map(|offer| Remaining { offer, resources: offer.resources.clone(), tasks: Vec::new() })
+        .map(|offer| Remaining { offer, resources: offer.resources.clone(), tasks: None })
         .collect();
     let retries: Vec<(DriverDescription, u32)> = queue
         .retrying()
@@ -100,7 +105,10 @@ pub fn resource_offers(
         };
         let r = &mut remaining[at];
         let id = driver.submission_id.clone();
-        match task::create_task_info(&driver, retries, &r.offer.agent_id, &r.resources, conf) {
+        let created =
+            task::create_task_info(&driver, retries, &r.offer.agent_id, &r.resources, conf);
+        let tasks = r.tasks.get_or_insert_with(Vec::new);
+        match created {
             Ok((task, left)) => {
                 r.resources = left;
                 queue.mark_launched(
@@ -108,7 +116,7 @@ pub fn resource_offers(
                     task.task_id.value.clone(),
                     r.offer.agent_id.value.clone(),
                 );
-                r.tasks.push(task);
+                tasks.push(task);
             }
             Err(e) => {
                 tracing::error!(driver = %id, error = %e, "failed to launch the driver");
@@ -119,13 +127,25 @@ pub fn resource_offers(
     }
     let refuse = durations::reject_offer_duration(&conf.spark)? as f64;
     for r in remaining {
-        if r.tasks.is_empty() {
-            decisions.declines.push((r.offer.id.clone(), refuse));
-        } else {
-            decisions.launches.push((r.offer.id.clone(), r.tasks));
+        match r.tasks {
+            Some(tasks) => decisions.launches.push((r.offer.id.clone(), tasks)),
+            None => decisions.declines.push((r.offer.id.clone(), refuse)),
         }
     }
     Ok(decisions)
+}
+
+/// `killDriver`: the queue's answer, and the task to kill when the driver is launched (it
+/// stays RUNNING until Mesos reports the task's end).
+pub fn kill_driver(queue: &mut DriverQueue, id: &SubmissionId) -> (KillOutcome, Option<TaskId>) {
+    let outcome = queue.kill(id);
+    let task = match outcome {
+        KillOutcome::KillingRunning => {
+            queue.launched_task(id).map(|t| TaskId { value: t.task_id.clone() })
+        }
+        _ => None,
+    };
+    (outcome, task)
 }
 
 /// What a status update changed.
