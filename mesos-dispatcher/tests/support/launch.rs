@@ -23,14 +23,20 @@ use mesos_dispatcher::rest::handler::{handle, Method};
 use mesos_dispatcher::rest::router::Route;
 use prost::Message;
 
+/// The fixtures, found from either crate that includes this file (both sit one level under
+/// the workspace root).
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../mesos-dispatcher/tests/fixtures")
+}
+
 /// The case file.
 pub(crate) fn launch_cases_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/launch-cases.txt")
+    fixtures().join("launch-cases.txt")
 }
 
 /// The committed output of Spark 3.5.6 on the case file.
 pub(crate) fn spark_launch_calls_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spark-3.5.6-launch-calls.txt")
+    fixtures().join("spark-3.5.6-launch-calls.txt")
 }
 
 #[derive(Debug, Default)]
@@ -349,4 +355,48 @@ pub(crate) fn split_calls(text: &str) -> Vec<(String, String)> {
         }
     }
     cases
+}
+
+/// Cases where we differ from Spark on purpose, with the reason: each one is a value Spark
+/// would let out of its word on the driver's shell line. We refuse to launch such a driver
+/// (it finishes without a task, as Spark retires one whose task cannot be built).
+pub(crate) const DIFFERENT_ON_PURPOSE: &[(&str, &str)] = &[
+    ("unsafe-app-arg", "Spark pastes app arguments into the shell line unescaped"),
+    ("unsafe-quoted-conf", "Spark leaves a quote-wrapped value alone, and the shell runs what is between the quotes"),
+    ("unsafe-newline-conf", "Spark's escaping regex does not cross a newline, which the shell reads as a command separator"),
+    ("unsafe-app-resource", "Spark pastes the app resource's last path segment into the line unescaped"),
+];
+
+/// Compares Spark's output (the fixture's text) with ours case by case. Fails when a case
+/// not in [`DIFFERENT_ON_PURPOSE`] differs, or when a listed one matches or launches a task.
+/// Returns how many cases match.
+pub(crate) fn compare(spark_text: &str, ours: &[(String, String)]) -> Result<usize, String> {
+    let spark = split_calls(spark_text);
+    let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    if names(&spark) != names(ours) {
+        return Err(format!("case lists differ: {:?} vs {:?}", names(&spark), names(ours)));
+    }
+    let mut failures = Vec::new();
+    let mut passing = 0;
+    for ((name, theirs), (_, mine)) in spark.iter().zip(ours) {
+        let listed = DIFFERENT_ON_PURPOSE.iter().any(|(n, _)| n == name);
+        let refused = mine.contains(" no tasks\n")
+            && !mine.lines().any(|l| l.starts_with("launch ") && !l.ends_with(" no tasks"));
+        match (theirs == mine, listed) {
+            (true, false) => passing += 1,
+            (false, true) if refused => {}
+            (false, true) => {
+                failures.push(format!("{name}: listed as refused but launched:\n{mine}"))
+            }
+            (true, true) => failures.push(format!("{name}: listed as different but matches Spark")),
+            (false, false) => {
+                failures.push(format!("{name} differs:\n--- spark\n{theirs}--- ours\n{mine}"))
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(passing)
+    } else {
+        Err(format!("{} of {} cases fail:\n{}", failures.len(), spark.len(), failures.join("\n")))
+    }
 }
