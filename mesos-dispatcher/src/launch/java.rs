@@ -6,14 +6,27 @@ pub(crate) fn string_hash(s: &str) -> i32 {
     s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
 }
 
-/// `Double.toString` for the values a driver's cores take (plain decimals); exponent forms
-/// fall back to Rust's shortest form.
+/// `Double.toString`: the shortest digits that read back to `d`, plain between 10^-3 and
+/// 10^7, else `d.dddE<n>`; always with a fraction digit.
 pub(crate) fn double_to_string(d: f64) -> String {
-    if d.is_finite() && d.fract() == 0.0 && d.abs() < 1e7 {
-        format!("{d:.1}")
-    } else {
-        format!("{d}")
+    if !d.is_finite() {
+        return if d.is_nan() {
+            "NaN".into()
+        } else if d > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
+    if d == 0.0 || (1e-3..1e7).contains(&d.abs()) {
+        let s = format!("{d}");
+        return if s.contains('.') { s } else { format!("{s}.0") };
+    }
+    let s = format!("{d:e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let mantissa =
+        if mantissa.contains('.') { mantissa.to_owned() } else { format!("{mantissa}.0") };
+    format!("{mantissa}E{exp}")
 }
 
 /// `new File(path).getPath()` on Unix: repeated `/` collapsed, a trailing `/` dropped.
@@ -141,6 +154,9 @@ mod tests {
         assert_eq!(string_hash("a"), 97);
         assert_eq!(double_to_string(1.0), "1.0");
         assert_eq!(double_to_string(0.5), "0.5");
+        assert_eq!(double_to_string(1e9), "1.0E9");
+        assert_eq!(double_to_string(1.25e-4), "1.25E-4");
+        assert_eq!(double_to_string(-0.0), "-0.0");
         assert_eq!(file("/opt/spark/", "./bin/spark-submit"), "/opt/spark/./bin/spark-submit");
         assert_eq!(file("$MESOS_SANDBOX", "app.jar"), "$MESOS_SANDBOX/app.jar");
         assert_eq!(split_last("http://h/a/app.jar", '/'), Some("app.jar"));

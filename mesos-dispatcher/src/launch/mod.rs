@@ -4,6 +4,7 @@
 //! ```text
 //! command.rs  the spark-submit line, Spark's shell escaping, environment, fetcher URIs
 //! task.rs     the driver's TaskInfo, the offer test (cpus, memory, constraints)
+//! status_text.rs  TaskStatus in protobuf text format, for REST status messages
 //! java.rs     JVM details the line depends on (Double.toString, File, map orders)
 //! ```
 //!
@@ -13,6 +14,7 @@
 
 pub mod command;
 mod java;
+pub mod status_text;
 pub mod task;
 
 use std::time::SystemTime;
@@ -184,14 +186,14 @@ fn is_terminal(state: TaskState) -> bool {
 
 /// `statusUpdate`: records the status of a launched driver; a supervised driver whose task
 /// FAILED or was LOST waits for a relaunch (1 s, doubling, capped); other terminal states
-/// finish it. `status_text` is the status as the REST status reply shows it.
+/// finish it. The REST status reply then shows the status in protobuf text format.
 pub fn status_update(
     queue: &mut DriverQueue,
     status: &TaskStatus,
-    status_text: String,
     now: SystemTime,
     conf: &LaunchConf,
 ) -> StatusOutcome {
+    let status_text = status_text::task_status_text(status);
     let task_id = status.task_id.value.as_str();
     let id = submission_id_of_task(task_id);
     let Some(launched) = queue.launched_task(&id) else {

@@ -291,13 +291,22 @@ fn run_case(defaults: &BTreeMap<String, String>, case: &Case, out: &mut String) 
                 let id = &ids.iter().find(|(h, _)| h == handle).expect("handle").1;
                 let task = format!("{id}{}", &w[1][handle.len()..]);
                 let state = TaskState::from_str_name(w[3]).expect("state");
+                let message = head.splitn(5, ' ').nth(4).map(unescape);
                 let status = TaskStatus {
                     task_id: TaskId { value: task },
+                    message,
                     state: state as i32,
                     agent_id: Some(AgentId { value: w[2].into() }),
                     ..TaskStatus::default()
                 };
-                launch::status_update(&mut queue, &status, w[3].to_owned(), now, &conf);
+                launch::status_update(&mut queue, &status, now, &conf);
+                let message = match queue.status(id) {
+                    mesos_dispatcher::queue::StatusOutcome::State(_, Some(m)) => {
+                        m.replace('\\', "\\\\").replace('\n', "\\n")
+                    }
+                    _ => "none".to_owned(),
+                };
+                out.push_str(&format!("message {handle} {}\n", norm(&message)));
             }
             "sleep" => now += Duration::from_millis(w[1].parse().expect("a number")),
             "kill" => {

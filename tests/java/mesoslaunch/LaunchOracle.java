@@ -156,6 +156,13 @@ public final class LaunchOracle {
     }
     Sched sched = new Sched(conf);
     sched.start();
+    // registered() marks the scheduler ready before it stores the driver that a submission's
+    // revive then uses: wait for both.
+    Method driverOf = MesosClusterScheduler.class.getDeclaredMethod("schedulerDriver");
+    driverOf.setAccessible(true);
+    for (int i = 0; i < 1000 && driverOf.invoke(sched) == null; i++) {
+      Thread.sleep(5);
+    }
     MesosSubmitRequestServlet servlet = new MesosSubmitRequestServlet(sched, conf);
     Method build = MesosSubmitRequestServlet.class.getDeclaredMethod("buildDriverDescription", CreateSubmissionRequest.class);
     build.setAccessible(true);
@@ -226,11 +233,19 @@ public final class LaunchOracle {
             String task = w[1];
             String handle = task.split("-retry-")[0];
             task = ids.get(handle) + task.substring(handle.length());
-            sched.statusUpdate(sched.driver, Protos.TaskStatus.newBuilder()
+            Protos.TaskStatus.Builder status = Protos.TaskStatus.newBuilder()
                 .setTaskId(Protos.TaskID.newBuilder().setValue(task))
                 .setSlaveId(Protos.SlaveID.newBuilder().setValue(w[2]))
-                .setState(Protos.TaskState.valueOf(w[3]))
-                .build());
+                .setState(Protos.TaskState.valueOf(w[3]));
+            if (w.length > 4) {
+              String[] rest = step.get(0).split(" ", 5);
+              status.setMessage(unescape(rest[4]));
+            }
+            sched.statusUpdate(sched.driver, status.build());
+            String message = sched.getDriverStatus(ids.get(handle)).message();
+            out.append("message ").append(handle).append(' ')
+                .append(message == null ? "none" : norm(message.replace("\\", "\\\\").replace("\n", "\\n")))
+                .append('\n');
             break;
           }
           case "sleep":
