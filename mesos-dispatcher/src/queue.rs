@@ -627,6 +627,25 @@ mod tests {
     }
 
     #[test]
+    fn retries_wait_one_second_then_double_up_to_the_cap() {
+        let mut q = ready(QueueConfig::default());
+        let d = driver(&mut q, None, 1);
+        let id = d.submission_id.clone();
+        q.submit(d);
+        let mut waits = Vec::new();
+        for round in 0..4u32 {
+            let task = if round == 0 { id.to_string() } else { format!("{id}-retry-{round}") };
+            assert!(q.mark_launched(&id, task, "a".into()));
+            assert!(q.mark_retrying(&id, "failed".into(), UNIX_EPOCH, 3));
+            let (_, retry) = q.retrying().next().unwrap();
+            assert_eq!(retry.retries, round + 1);
+            assert_eq!(retry.next_retry, UNIX_EPOCH + Duration::from_secs(retry.wait_secs));
+            waits.push(retry.wait_secs);
+        }
+        assert_eq!(waits, [1, 2, 3, 3]);
+    }
+
+    #[test]
     fn finished_drivers_are_bounded() {
         let mut q = ready(QueueConfig { retained_drivers: 10, ..QueueConfig::default() });
         let mut ids = Vec::new();

@@ -31,6 +31,12 @@ const DRIVER_LIBRARY_PATH: &str = "spark.driver.extraLibraryPath";
 const DRIVER_ENV_PREFIX: &str = "spark.mesos.driverEnv.";
 /// `spark.mesos.dispatcher.driverDefault.`: conf every driver gets unless it sets the key.
 const DRIVER_DEFAULT_PREFIX: &str = "spark.mesos.dispatcher.driverDefault.";
+/// `spark.mesos.dispatcher.rs.driverMasterScheme` (ours): the scheme of the driver's
+/// `--master`. `mesos` (the default) runs Spark's own Mesos backend, as Spark's dispatcher
+/// does; `spark-mesos` runs the `spark-mesos://` bridge to our backend (for Spark 4 drivers).
+pub const DRIVER_MASTER_SCHEME: &str = "spark.mesos.dispatcher.rs.driverMasterScheme";
+const DRIVER_MASTER_SCHEMES: &[&str] = &["mesos", "spark-mesos"];
+
 /// Keys never passed on as `--conf`: the jars, the deploy mode and the dispatcher's address.
 const NOT_REPLICATED: [&str; 3] = ["spark.jars", "spark.submit.deployMode", "spark.master"];
 
@@ -168,11 +174,13 @@ fn command_options(
 ) -> Result<Vec<String>> {
     let app_name = props.get("spark.app.name").unwrap_or_default();
     let master = conf.spark.get("spark.master").unwrap_or_default();
+    let scheme =
+        conf.spark.get_one_of(DRIVER_MASTER_SCHEME, DRIVER_MASTER_SCHEMES)?.unwrap_or("mesos");
     let mut options: Vec<(&'static str, String)> = vec![
         ("option", "--name".into()),
         ("app name", app_name.to_owned()),
         ("option", "--master".into()),
-        ("master", format!("mesos://{master}")),
+        ("master", format!("{scheme}://{master}")),
         ("option", "--driver-cores".into()),
         ("cores", java::double_to_string(driver.cores)),
         ("option", "--driver-memory".into()),
@@ -302,6 +310,34 @@ mod tests {
         assert_eq!(shell_escape("\"quoted\""), "\"quoted\"");
         assert_eq!(shell_escape("a\n;b"), "a\n;b");
         assert_eq!(shell_escape("x`y`\\"), "\"x\\`y\\`\\\\\"");
+    }
+
+    #[test]
+    fn driver_master_scheme_picks_the_backend() {
+        let driver = DriverDescription {
+            submission_id: crate::queue::SubmissionId::new("driver-1"),
+            name: "n".into(),
+            app_resource: "http://h/app.jar".into(),
+            main_class: "M".into(),
+            app_args: vec![],
+            environment: BTreeMap::new(),
+            spark_properties: BTreeMap::new(),
+            mem_mb: 1408,
+            cores: 1.0,
+            supervise: false,
+            submitted: std::time::UNIX_EPOCH,
+        };
+        let mut conf = LaunchConf {
+            spark: [("spark.master", "m:5050"), ("spark.home", "/opt/spark")].into_iter().collect(),
+            framework_id: "fw".into(),
+            spark_home_env: None,
+        };
+        let line = |conf: &LaunchConf| driver_command_value(&driver, &SparkConf::new(), conf);
+        assert!(line(&conf).unwrap().contains(" --master mesos://m:5050 "));
+        conf.spark.set(DRIVER_MASTER_SCHEME, "spark-mesos");
+        assert!(line(&conf).unwrap().contains(" --master spark-mesos://m:5050 "));
+        conf.spark.set(DRIVER_MASTER_SCHEME, "yarn");
+        assert!(line(&conf).is_err());
     }
 
     #[test]
