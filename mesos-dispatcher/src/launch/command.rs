@@ -333,9 +333,9 @@ mod tests {
             spark_home_env: None,
         };
         let line = |conf: &LaunchConf| driver_command_value(&driver, &SparkConf::new(), conf);
-        assert!(line(&conf).unwrap().contains(" --master mesos://m:5050 "));
+        assert!(line(&conf).expect("a line").contains(" --master mesos://m:5050 "));
         conf.spark.set(DRIVER_MASTER_SCHEME, "spark-mesos");
-        assert!(line(&conf).unwrap().contains(" --master spark-mesos://m:5050 "));
+        assert!(line(&conf).expect("a line").contains(" --master spark-mesos://m:5050 "));
         conf.spark.set(DRIVER_MASTER_SCHEME, "yarn");
         assert!(line(&conf).is_err());
     }
