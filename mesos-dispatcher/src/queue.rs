@@ -637,7 +637,7 @@ mod tests {
             let task = if round == 0 { id.to_string() } else { format!("{id}-retry-{round}") };
             assert!(q.mark_launched(&id, task, "a".into()));
             assert!(q.mark_retrying(&id, "failed".into(), UNIX_EPOCH, 3));
-            let (_, retry) = q.retrying().next().unwrap();
+            let (_, retry) = q.retrying().next().expect("retrying");
             assert_eq!(retry.retries, round + 1);
             assert_eq!(retry.next_retry, UNIX_EPOCH + Duration::from_secs(retry.wait_secs));
             waits.push(retry.wait_secs);
