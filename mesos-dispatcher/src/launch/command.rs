@@ -151,7 +151,8 @@ pub fn driver_command_value(
     };
     let options = command_options(driver, props, conf, sandbox)?;
     let primary = if is_container_local_app_jar(driver, props)? {
-        java::normalize(driver.app_resource.trim_start_matches("local://").get(..).unwrap_or(""))
+        let path = driver.app_resource.strip_prefix("local://").unwrap_or(&driver.app_resource);
+        java::normalize(path)
     } else {
         let last = java::split_last(&driver.app_resource, '/').ok_or_else(|| {
             Error::UnsafeForShell { what: "app resource", value: driver.app_resource.clone() }
@@ -235,7 +236,7 @@ pub fn driver_framework_id(framework_id: &str, driver: &DriverDescription, retri
     }
 }
 
-/// `getDriverEnvironment`: `spark.mesos.driverEnv.*` (in `SparkConf`'s order), then the
+/// `getDriverEnvironment`: `spark.mesos.driverEnv.*` (in key order), then the
 /// request's environment with `SPARK_SUBMIT_OPTS` extended by the driver's framework id (in
 /// Scala `Map` order), then the driver's secret environment variables.
 pub fn driver_environment(
@@ -243,14 +244,11 @@ pub fn driver_environment(
     props: &SparkConf,
     driver_framework_id: &str,
 ) -> Result<Environment> {
-    let keys: Vec<&str> = props.iter().map(|(k, _)| k).collect();
-    let total = keys.len();
-    let mut variables: Vec<environment::Variable> = java::concurrent_hash_map_order(&keys, total)
-        .into_iter()
-        .filter_map(|k| {
-            let name = k.strip_prefix(DRIVER_ENV_PREFIX)?;
-            Some(variable(name, props.get(k).unwrap_or_default()))
-        })
+    // Spark walks `SparkConf.getAll`, a Scala mutable HashSet of (key, value) pairs; we take
+    // key order, which is Spark's for one variable (more are listed as unsupported).
+    let mut variables: Vec<environment::Variable> = props
+        .iter()
+        .filter_map(|(k, v)| Some(variable(k.strip_prefix(DRIVER_ENV_PREFIX)?, v)))
         .collect();
     let opts_key = "SPARK_SUBMIT_OPTS";
     let mut env: Vec<(&str, String)> =

@@ -89,31 +89,6 @@ pub(crate) fn split_first(s: &str, c: char) -> Option<&str> {
     s.split(c).next()
 }
 
-/// The order a `java.util.concurrent.ConcurrentHashMap` (Spark's `SparkConf` store) walks
-/// `keys`, given in insertion order: by bucket of the spread hash, ties in insertion order.
-/// Exact while the map holds fewer than 12 entries (one 16-bucket table); larger maps are
-/// walked as if their table had grown without reordering a bucket.
-pub(crate) fn concurrent_hash_map_order<'a>(
-    keys: &[&'a str],
-    total_entries: usize,
-) -> Vec<&'a str> {
-    let mut buckets = 16usize;
-    while total_entries * 4 >= buckets * 3 {
-        buckets *= 2;
-    }
-    let mut indexed: Vec<(usize, usize, &str)> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let h = string_hash(k);
-            let spread = (h ^ ((h as u32) >> 16) as i32) & 0x7fff_ffff;
-            (spread as usize & (buckets - 1), i, *k)
-        })
-        .collect();
-    indexed.sort();
-    indexed.into_iter().map(|(_, _, k)| k).collect()
-}
-
 /// Scala 2.12's `HashMap.improve`.
 fn improve(hcode: i32) -> u32 {
     let mut h = hcode.wrapping_add(!(hcode.wrapping_shl(9)));

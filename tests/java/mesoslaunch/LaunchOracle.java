@@ -202,7 +202,8 @@ public final class LaunchOracle {
             MesosDriverDescription desc = (MesosDriverDescription) build.invoke(servlet, request);
             CreateSubmissionResponse r = sched.submitDriver(desc);
             ids.put(w[1], desc.submissionId());
-            out.append("submitted ").append(w[1]).append(' ').append(norm(desc.submissionId()))
+            String replyId = r.submissionId() == null ? "none" : norm(r.submissionId());
+            out.append("submitted ").append(w[1]).append(' ').append(replyId)
                 .append(' ').append(r.success()).append('\n');
             break;
           }
