@@ -1,9 +1,9 @@
 //! The dispatcher's driver bookkeeping, as Spark 3.5.6's `MesosClusterScheduler` keeps it:
 //! pure, no I/O, no clock (callers pass the time).
 //!
-//! A driver is queued on submission, launched when an offer fits (the launch path, still to
-//! come, calls [`DriverQueue::mark_launched`]), then either finishes or, when supervised and
-//! failed, waits in the retry list. The REST replies read these states.
+//! A driver is queued on submission, launched when an offer fits (`crate::launch` calls
+//! [`DriverQueue::mark_launched`]), then either finishes or, when supervised and failed, waits
+//! in the retry list. The REST replies read these states.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
