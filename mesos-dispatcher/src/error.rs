@@ -67,6 +67,21 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// A Spark rule rejected the driver's properties (constraints, labels, container, secrets).
+    #[error(transparent)]
+    Rules(#[from] mesos::Error),
+    /// A value would reach the driver's shell command line unquoted, or quoted in a way the
+    /// shell undoes (Spark pastes it in as is).
+    #[error("{what} is not safe on the driver's command line: {value:?}")]
+    UnsafeForShell {
+        /// Which part of the line.
+        what: &'static str,
+        /// The value.
+        value: String,
+    },
+    /// No `spark.mesos.executor.home`, `spark.home` or `SPARK_HOME` says where Spark is.
+    #[error("Executor Spark home `spark.mesos.executor.home` is not set!")]
+    NoExecutorHome,
 }
 
 /// The crate's result type.

@@ -5,11 +5,13 @@
 //! the pure [`queue::DriverQueue`]) → a `rest::Reply` written back as Spark writes it.
 //! [`config`] turns the command line and properties file into a [`config::DispatcherConfig`].
 //!
-//! Launching queued drivers on Mesos (offers, retries, the driver command) is not here yet: it
-//! needs the `mesos` crate. The queue already keeps the states that path will set.
+//! [`launch`] is the pure launch core of Spark's `MesosClusterScheduler`: offers and status
+//! updates in, driver TaskInfos, declines and queue states out. The Mesos connection that
+//! feeds it (and sends its calls) is not here yet.
 
 pub mod config;
 pub mod error;
+pub mod launch;
 pub mod queue;
 pub mod rest;
 

@@ -1,9 +1,9 @@
 //! The dispatcher's driver bookkeeping, as Spark 3.5.6's `MesosClusterScheduler` keeps it:
 //! pure, no I/O, no clock (callers pass the time).
 //!
-//! A driver is queued on submission, launched when an offer fits (the launch path, still to
-//! come, calls [`DriverQueue::mark_launched`]), then either finishes or, when supervised and
-//! failed, waits in the retry list. The REST replies read these states.
+//! A driver is queued on submission, launched when an offer fits (`crate::launch` calls
+//! [`DriverQueue::mark_launched`]), then either finishes or, when supervised and failed, waits
+//! in the retry list. The REST replies read these states.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -179,15 +179,39 @@ pub enum StatusOutcome {
     State(DriverState, Option<String>),
 }
 
+/// A supervised driver's relaunch schedule (`MesosClusterRetryState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryState {
+    /// How many times it was relaunched (its task id ends `-retry-<retries>`).
+    pub retries: u32,
+    /// The wait before this relaunch, in seconds.
+    pub wait_secs: u64,
+    /// The relaunch waits for an offer after this time.
+    pub next_retry: SystemTime,
+}
+
+/// A launched driver's task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchedTask {
+    /// The task id.
+    pub task_id: String,
+    /// The agent it runs on.
+    pub agent_id: String,
+    /// Its relaunch schedule when it is a relaunch.
+    pub retry: Option<RetryState>,
+}
+
 #[derive(Debug)]
 struct Launched {
     driver: DriverDescription,
+    task: LaunchedTask,
     last_status: Option<String>,
 }
 
 #[derive(Debug)]
 struct Retrying {
     driver: DriverDescription,
+    retry: RetryState,
     last_failure: String,
 }
 
@@ -322,9 +346,43 @@ impl DriverQueue {
         self.launched.len()
     }
 
-    /// The launch path started driver `id` (queued or retrying): it is RUNNING from now on.
-    /// Returns false if no such driver waits.
-    pub fn mark_launched(&mut self, id: &SubmissionId) -> bool {
+    /// The supervised drivers waiting for a relaunch, in the order they failed, with their
+    /// schedules.
+    pub fn retrying(&self) -> impl Iterator<Item = (&DriverDescription, RetryState)> {
+        self.retrying.iter().map(|r| (&r.driver, r.retry))
+    }
+
+    /// The description of the launched driver `id`.
+    pub fn launched_driver(&self, id: &SubmissionId) -> Option<&DriverDescription> {
+        self.launched.get(id).map(|l| &l.driver)
+    }
+
+    /// The task of the launched driver `id`.
+    pub fn launched_task(&self, id: &SubmissionId) -> Option<&LaunchedTask> {
+        self.launched.get(id).map(|l| &l.task)
+    }
+
+    /// The launch path started driver `id` (queued or retrying) as task `task_id` on
+    /// `agent_id`: it is RUNNING from now on. Returns false if no such driver waits.
+    pub fn mark_launched(&mut self, id: &SubmissionId, task_id: String, agent_id: String) -> bool {
+        let (driver, retry) = if let Some(at) =
+            self.queued.iter().position(|(_, _, d)| &d.submission_id == id)
+        {
+            (self.queued.remove(at).2, None)
+        } else if let Some(at) = self.retrying.iter().position(|r| &r.driver.submission_id == id) {
+            let r = self.retrying.remove(at);
+            (r.driver, Some(r.retry))
+        } else {
+            return false;
+        };
+        let task = LaunchedTask { task_id, agent_id, retry };
+        self.launched.insert(id.clone(), Launched { driver, task, last_status: None });
+        true
+    }
+
+    /// The driver `id` could not be launched (its command or container is invalid): it is
+    /// FINISHED without a task, as Spark retires a driver whose `createTaskInfo` fails.
+    pub fn mark_unlaunchable(&mut self, id: &SubmissionId) -> bool {
         let driver = if let Some(at) =
             self.queued.iter().position(|(_, _, d)| &d.submission_id == id)
         {
@@ -334,7 +392,7 @@ impl DriverQueue {
         } else {
             return false;
         };
-        self.launched.insert(id.clone(), Launched { driver, last_status: None });
+        self.retire(driver.submission_id, None);
         true
     }
 
@@ -349,15 +407,29 @@ impl DriverQueue {
         }
     }
 
-    /// The supervised driver `id` failed: it waits for a relaunch, RETRYING with the failure.
-    pub fn mark_retrying(&mut self, id: &SubmissionId, failure_text: String) -> bool {
-        match self.launched.remove(id) {
-            Some(l) => {
-                self.retrying.push(Retrying { driver: l.driver, last_failure: failure_text });
-                true
+    /// The supervised driver `id` failed at `now`: it waits for a relaunch, RETRYING with the
+    /// failure. The first relaunch waits 1 s, each next one twice as long, at most
+    /// `max_wait_secs` (`spark.mesos.cluster.retry.wait.max`).
+    pub fn mark_retrying(
+        &mut self,
+        id: &SubmissionId,
+        failure_text: String,
+        now: SystemTime,
+        max_wait_secs: u64,
+    ) -> bool {
+        let Some(l) = self.launched.remove(id) else {
+            return false;
+        };
+        let (retries, wait_secs) = match l.task.retry {
+            Some(r) => {
+                (r.retries.saturating_add(1), max_wait_secs.min(r.wait_secs.saturating_mul(2)))
             }
-            None => false,
-        }
+            None => (1, 1),
+        };
+        let next_retry = now + Duration::from_secs(wait_secs);
+        let retry = RetryState { retries, wait_secs, next_retry };
+        self.retrying.push(Retrying { driver: l.driver, retry, last_failure: failure_text });
+        true
     }
 
     /// The driver `id` reached a terminal state. Keeps at most `retainedDrivers` finished
@@ -366,14 +438,17 @@ impl DriverQueue {
         let Some(l) = self.launched.remove(id) else {
             return false;
         };
+        self.retire(l.driver.submission_id, status_text.or(l.last_status));
+        true
+    }
+
+    fn retire(&mut self, id: SubmissionId, last_status: Option<String>) {
         let retained = self.config.retained_drivers;
         if retained > 0 && self.finished.len() >= retained {
             let drop = (retained / 10).max(1);
             self.finished.drain(..drop.min(self.finished.len()));
         }
-        let last_status = status_text.or(l.last_status);
-        self.finished.push_back(Finished { id: l.driver.submission_id, last_status });
-        true
+        self.finished.push_back(Finished { id, last_status });
     }
 }
 
@@ -503,7 +578,7 @@ mod tests {
         let a_id = a.submission_id.clone();
         assert!(matches!(q.submit(a), SubmitOutcome::Queued(_)));
         assert!(matches!(q.submit(b.clone()), SubmitOutcome::Queued(_)));
-        assert!(q.mark_launched(&a_id));
+        assert!(q.mark_launched(&a_id, a_id.to_string(), "s".into()));
         assert_eq!(q.submit(b), SubmitOutcome::Full);
     }
 
@@ -522,7 +597,7 @@ mod tests {
         assert_eq!(q.status(&ids[0]), StatusOutcome::State(DriverState::Queued, None));
         assert_eq!(q.status(&unknown), StatusOutcome::State(DriverState::NotFound, None));
 
-        assert!(q.mark_launched(&ids[1]));
+        assert!(q.mark_launched(&ids[1], ids[1].to_string(), "s".into()));
         assert!(q.record_status(&ids[1], "state: TASK_RUNNING".into()));
         assert_eq!(
             q.status(&ids[1]),
@@ -530,15 +605,15 @@ mod tests {
         );
         assert_eq!(q.kill(&ids[1]), KillOutcome::KillingRunning);
 
-        assert!(q.mark_launched(&ids[2]));
-        assert!(q.mark_retrying(&ids[2], "state: TASK_FAILED".into()));
+        assert!(q.mark_launched(&ids[2], ids[2].to_string(), "s".into()));
+        assert!(q.mark_retrying(&ids[2], "state: TASK_FAILED".into(), UNIX_EPOCH, 60));
         assert_eq!(
             q.status(&ids[2]),
             StatusOutcome::State(DriverState::Retrying, Some("state: TASK_FAILED".into()))
         );
         assert_eq!(q.kill(&ids[2]), KillOutcome::RemovedRetrying);
 
-        assert!(q.mark_launched(&ids[3]));
+        assert!(q.mark_launched(&ids[3], ids[3].to_string(), "s".into()));
         assert!(q.mark_finished(&ids[3], Some("state: TASK_FINISHED".into())));
         assert_eq!(
             q.status(&ids[3]),
@@ -552,6 +627,25 @@ mod tests {
     }
 
     #[test]
+    fn retries_wait_one_second_then_double_up_to_the_cap() {
+        let mut q = ready(QueueConfig::default());
+        let d = driver(&mut q, None, 1);
+        let id = d.submission_id.clone();
+        q.submit(d);
+        let mut waits = Vec::new();
+        for round in 0..4u32 {
+            let task = if round == 0 { id.to_string() } else { format!("{id}-retry-{round}") };
+            assert!(q.mark_launched(&id, task, "a".into()));
+            assert!(q.mark_retrying(&id, "failed".into(), UNIX_EPOCH, 3));
+            let (_, retry) = q.retrying().next().expect("retrying");
+            assert_eq!(retry.retries, round + 1);
+            assert_eq!(retry.next_retry, UNIX_EPOCH + Duration::from_secs(retry.wait_secs));
+            waits.push(retry.wait_secs);
+        }
+        assert_eq!(waits, [1, 2, 3, 3]);
+    }
+
+    #[test]
     fn finished_drivers_are_bounded() {
         let mut q = ready(QueueConfig { retained_drivers: 10, ..QueueConfig::default() });
         let mut ids = Vec::new();
@@ -559,7 +653,7 @@ mod tests {
             let d = driver(&mut q, None, i);
             let id = d.submission_id.clone();
             q.submit(d);
-            q.mark_launched(&id);
+            q.mark_launched(&id, id.to_string(), "s".into());
             q.mark_finished(&id, None);
             ids.push(id);
         }

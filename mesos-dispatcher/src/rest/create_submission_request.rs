@@ -29,7 +29,7 @@ const KNOWN_FIELDS: &[&str] = &[
 pub struct CreateSubmissionRequest {
     /// `clientSparkVersion`: the submitting spark-submit's version.
     pub client_spark_version: String,
-    /// `appResource`: the application jar (any string; the launch path escapes it).
+    /// `appResource`: the application jar (any string; the launch core escapes it, or refuses to launch).
     pub app_resource: String,
     /// `mainClass`: required by the Mesos server (no Python in Mesos cluster mode).
     pub main_class: String,
