@@ -58,15 +58,22 @@ printf '\x01\x02\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x03
   >corpus/index/seed-valid
 
 # mesos_event: every event of the Mesos golden vectors as a one-record protobuf stream
-# (`[flags=0, seed, len, '\n', bytes]`), and a JSON HEARTBEAT.
+# (`[flags=0, seed, len, '\n', bytes]`), and a few JSON events (`flags=1`).
 mkdir -p corpus/mesos_event
 while read -r name hex; do
   case $name in event_*) ;; *) continue ;; esac
   bytes=$(sed 's/../\\x&/g' <<<"$hex")
   printf '\x00\x07%d\n%b' "$((${#hex} / 2))" "$bytes" >"corpus/mesos_event/seed-$name"
 done <"$repo/mesos/tests/fixtures/mesos-1.4.3-v1-vectors.txt"
-printf '\x01\x07%s' '20
-{"type":"HEARTBEAT"}' >corpus/mesos_event/seed-json-heartbeat
+json_events=(
+  '{"type":"HEARTBEAT"}'
+  '{"type":"SUBSCRIBED","subscribed":{"framework_id":{"value":"fw"},"heartbeat_interval_seconds":15}}'
+  '{"type":"UPDATE","update":{"status":{"task_id":{"value":"t"},"state":"TASK_RUNNING","uuid":"AAEC"}}}'
+  '{"type":"OFFERS","offers":{"offers":[{"id":{"value":"o"},"framework_id":{"value":"fw"},"agent_id":{"value":"a"},"hostname":"h","resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":2},"role":"*"}]}]}}'
+)
+for i in "${!json_events[@]}"; do
+  printf '\x01\x07%d\n%s' "${#json_events[$i]}" "${json_events[$i]}" >"corpus/mesos_event/seed-json-$i"
+done
 
 # `cargo fuzz build` fails fast when the sanitizer runtime is unusable here; fall back to none.
 mkdir -p target
