@@ -49,8 +49,9 @@ impl FileRegion {
             Some(file) => (file, None),
             None => {
                 let permit = files.acquire().await;
-                let (files, path) = (files.clone(), self.path.clone());
-                let file = tokio::task::spawn_blocking(move || files.open_data(&path))
+                let (opener, path) = (files.clone(), self.path.clone());
+                let file = files
+                    .spawn(move || opener.open_data(&path))
                     .await
                     .map_err(io::Error::other)??;
                 // A file kept from now on holds a slot of its own: one descriptor, one slot.
