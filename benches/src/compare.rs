@@ -668,8 +668,9 @@ async fn layout_runs(cfg: &CompareConfig, results: &mut Results) -> Result<(), E
                     let label = format!("{name}{}", if cold { " cold" } else { "" });
                     print_run(&label, service.kind, " (Spark client, 1 conn)", &report);
                     if !report.verified {
-                        return Err(format!("{label} on {:?}: {:?}", service.kind, report.errors)
-                            .into());
+                        return Err(
+                            format!("{label} on {:?}: {:?}", service.kind, report.errors).into()
+                        );
                     }
                     results.layout_runs.push(LayoutRun {
                         maps,

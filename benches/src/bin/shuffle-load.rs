@@ -229,7 +229,11 @@ async fn compare(a: CompareArgs) -> Result<bool, Error> {
         rounds: if a.quick { 1 } else { a.rounds.max(1) },
         quick: a.quick,
         spark_client: !a.no_spark_client,
-        layouts: if a.quick { vec![10, 50] } else { a.layouts.into_iter().filter(|&m| m > 0).collect() },
+        layouts: if a.quick {
+            vec![10, 50]
+        } else {
+            a.layouts.into_iter().filter(|&m| m > 0).collect()
+        },
         cold: a.cold,
         max_layout_bytes: (a.max_layout_gb * 1e9) as u64,
     };
