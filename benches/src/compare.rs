@@ -606,7 +606,8 @@ async fn layout_runs(cfg: &CompareConfig, results: &mut Results) -> Result<(), E
             let shape = Shape::new(maps, reduces, block_size);
             if block_size > 4096 && shape.total_bytes() > cfg.max_layout_bytes {
                 let note = format!(
-                    "layout of {maps} map outputs × 2 MiB skipped: {:.1} GB is over                      --max-layout-gb",
+                    "layout of {maps} map outputs × 2 MiB skipped: {:.1} GB is over \
+                     --max-layout-gb",
                     shape.total_bytes() as f64 / 1e9
                 );
                 eprintln!("compare: {note}");
@@ -615,7 +616,8 @@ async fn layout_runs(cfg: &CompareConfig, results: &mut Results) -> Result<(), E
             }
             let name = format!("layout-{maps}-{}", if block_size == 4096 { "4k" } else { "2m" });
             eprintln!(
-                "compare: {name}: {maps} map outputs × {reduces} reduces × {block_size} B                  ({:.2} GB)",
+                "compare: {name}: {maps} map outputs × {reduces} reduces × {block_size} B \
+                 ({:.2} GB)",
                 shape.total_bytes() as f64 / 1e9
             );
             let layout = Arc::new(Layout::create(&cfg.data_dir.join(&name), shape)?);
@@ -639,7 +641,8 @@ async fn layout_runs(cfg: &CompareConfig, results: &mut Results) -> Result<(), E
                     if cold {
                         if let Err(e) = drop_page_cache() {
                             let note = format!(
-                                "no cold-cache runs: /proc/sys/vm/drop_caches is not                                  writable here ({e})"
+                                "no cold-cache runs: /proc/sys/vm/drop_caches is not \
+                                 writable here ({e})"
                             );
                             eprintln!("compare: {note}");
                             results.notes.push(note);
@@ -1145,7 +1148,8 @@ fn layout_markdown(r: &Results, s: &mut String) {
             let all = met && rate_spread <= 1.5 && cpu_spread <= 1.5;
             let _ = writeln!(
                 s,
-                "Goal (every layout ≥ 2× blocks/s and ≤ 0.3× CPU/GB of the JVM's, no layout                  worse than 1.5× the best): {}.",
+                "Goal (every layout ≥ 2× blocks/s and ≤ 0.3× CPU/GB of the JVM's, no layout \
+                 worse than 1.5× the best): {}.",
                 if all { "met" } else { "**not met**" }
             );
         }
