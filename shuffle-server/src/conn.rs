@@ -7,7 +7,8 @@
 //! Requests the client pipelines wait in the socket buffer meanwhile. Their replies are
 //! queued and written together once no further request is buffered: a small block (up to
 //! [`SMALL_BODY`]) is read straight into the output behind its header and leaves in one
-//! write with its neighbours' replies; a larger one is queued as its open file region, and
+//! write with its neighbours' replies (read on the runtime thread from a kept file in the
+//! page cache; otherwise with the batch's other such blocks, in one blocking-pool trip); a larger one is queued as its open file region, and
 //! the output then goes in one blocking-pool trip, each such body by `sendfile` in its place.
 //!
 //! With `spark.authenticate` on, a connection first has to pass its [`Gate`]: until the
