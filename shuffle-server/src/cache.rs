@@ -155,12 +155,12 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher + Default> Cache<K, V, S> {
         Q: Hash + Eq + ?Sized,
     {
         self.uses.record(self.entries.hasher().hash_one(key));
-        let hit = self.entries.contains_key(key);
-        if let Some(window) = self.climber.looked_up(hit, self.window.capacity) {
+        let entry = self.entries.get_mut(key);
+        if let Some(window) = self.climber.looked_up(entry.is_some(), self.window.capacity) {
             let total = self.window.capacity + self.main.capacity;
             (self.window.capacity, self.main.capacity) = (window, total - window);
         }
-        let entry = self.entries.get_mut(key)?;
+        let entry = entry?;
         self.tick += 1;
         entry.used = self.tick;
         Some(&entry.value)
