@@ -87,7 +87,42 @@ def main():
     bars(axes[2], labels, vals, "ms", "Start-up", log=True)
     axes[2].set_xticklabels(labels, rotation=0)
     save(fig, axes, note, f"{out}/cpu_rss_startup.png")
-    print(f"bench-plot: wrote {out}/throughput.png, latency.png, cpu_rss_startup.png")
+    written = ["throughput.png", "latency.png", "cpu_rss_startup.png"]
+    if results.get("layout_runs"):
+        layouts(results, f"{out}/layouts.png")
+        written.append("layouts.png")
+    print(f"bench-plot: wrote {out}/" + ", ".join(written))
+
+
+def layouts(results, path):
+    """Blocks/s and server CPU/GB against the map outputs on the host, ours and the JVM's,
+    one line per block size and cache state (Spark's client, one connection)."""
+    runs = results["layout_runs"]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    groups = sorted({(r["block_size"], r["cold"]) for r in runs})
+    for block_size, cold in groups:
+        size = "4 KiB" if block_size == 4096 else "2 MiB"
+        style = {(4096, False): "-", (4096, True): ":"}.get((block_size, cold), "--")
+        for kind in ("jvm", "ours"):
+            mine = [r for r in runs if r["block_size"] == block_size and r["cold"] == cold and r["kind"] == kind]
+            maps = sorted({r["maps"] for r in mine})
+            if not maps:
+                continue
+            rate = [mean(r["report"]["blocks_per_s"] for r in mine if r["maps"] == m) for m in maps]
+            cpu = [mean(r["report"]["server"]["cpu_s_per_gb"] for r in mine if r["maps"] == m) for m in maps]
+            label = "%s, %s%s" % (LABELS[kind], size, ", cold cache" if cold else "")
+            axes[0].plot(maps, rate, style, marker="o", color=COLORS[kind], label=label)
+            axes[1].plot(maps, cpu, style, marker="o", color=COLORS[kind], label=label)
+    for ax, ylabel, title in ((axes[0], "blocks/s", "Blocks per second"),
+                              (axes[1], "server CPU-seconds per GB", "Server CPU per GB served")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("map outputs on the host")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(alpha=0.3, which="both")
+    save(fig, axes, "Spark 3.5.6's client at its defaults: one connection per executor, "
+         "32 requests of 100 blocks (2 MiB: 8 of 4) in flight", path)
 
 
 if __name__ == "__main__":

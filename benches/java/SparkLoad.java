@@ -20,13 +20,17 @@ import org.apache.spark.network.util.MapConfigProvider;
 import org.apache.spark.network.util.TransportConf;
 
 /**
- * The load tool's workload driven by Spark 3.5.6's own ExternalBlockStoreClient: N threads,
- * each with its own client (so its own connection), fetching requests of a shared plan, every
- * block checked against the CRC-32 of the bytes benches/src/layout.rs writes.
+ * The load tool's workload driven by Spark 3.5.6's own ExternalBlockStoreClient: N threads
+ * fetching requests of a shared plan, every block checked against the CRC-32 of the bytes
+ * benches/src/layout.rs writes. The threads share CLIENTS clients, thread i using client
+ * i % CLIENTS (default: one client, so one connection, per thread). With CLIENTS = 1 all
+ * threads share one client and, at Spark's default spark.shuffle.io.numConnectionsPerPeer=1,
+ * one connection: the tasks of one executor fetching from one host.
  *
  * <p>Usage: {@code SparkLoad HOST PORT APP EXEC LOCAL_DIR MAPS REDUCES BLOCK_SIZE blocks|batch
- * IDS_PER_REQUEST REDUCES_PER_ID CONCURRENCY WARMUP_S DURATION_S}. Prints "WARM" when the
- * warm-up ends and measuring starts, then "DONE {json}". Spark's log goes to stderr.
+ * IDS_PER_REQUEST REDUCES_PER_ID CONCURRENCY WARMUP_S DURATION_S [CLIENTS]}. Prints "WARM"
+ * when the warm-up ends and measuring starts, then "DONE {json}". Spark's log goes to
+ * stderr.
  */
 public final class SparkLoad {
   private static final long MAP_ID_BASE = 1000;
@@ -55,6 +59,7 @@ public final class SparkLoad {
     int conc = Integer.parseInt(a[11]);
     double warmup = Double.parseDouble(a[12]);
     double duration = Double.parseDouble(a[13]);
+    int numClients = a.length > 14 ? Math.max(1, Math.min(conc, Integer.parseInt(a[14]))) : conc;
 
     crcs = new int[maps * reduces];
     byte[] block = new byte[blockSize];
@@ -102,18 +107,18 @@ public final class SparkLoad {
         new String[] {dir}, 64, "org.apache.spark.shuffle.sort.SortShuffleManager"));
 
     List<ExternalBlockStoreClient> clients = new ArrayList<>();
-    for (int i = 0; i < conc; i++) {
+    for (int i = 0; i < numClients; i++) {
       ExternalBlockStoreClient c = new ExternalBlockStoreClient(transportConf, null, false, 5000);
       c.init(app);
       clients.add(c);
     }
     int covered = batch ? per : 1;
     if (warmup > 0) {
-      phase(clients, host, port, exec, plan, warmup, covered);
+      phase(clients, conc, host, port, exec, plan, warmup, covered);
     }
     OUT.println("WARM");
     OUT.flush();
-    String json = phase(clients, host, port, exec, plan, duration, covered);
+    String json = phase(clients, conc, host, port, exec, plan, duration, covered);
     OUT.println("DONE " + json);
     OUT.flush();
     System.exit(0);
@@ -140,8 +145,8 @@ public final class SparkLoad {
     return null;
   }
 
-  static String phase(List<ExternalBlockStoreClient> clients, String host, int port, String exec,
-      List<String[]> plan, double seconds, int covered) throws Exception {
+  static String phase(List<ExternalBlockStoreClient> clients, int conc, String host, int port,
+      String exec, List<String[]> plan, double seconds, int covered) throws Exception {
     AtomicInteger next = new AtomicInteger();
     AtomicLong blocks = new AtomicLong();
     AtomicLong bytes = new AtomicLong();
@@ -151,7 +156,8 @@ public final class SparkLoad {
     long deadline = t0 + (long) (seconds * 1e9);
     List<Thread> threads = new ArrayList<>();
     List<long[]> lat = new ArrayList<>();
-    for (ExternalBlockStoreClient client : clients) {
+    for (int i = 0; i < conc; i++) {
+      ExternalBlockStoreClient client = clients.get(i % clients.size());
       long[] mine = new long[1 << 20];
       int[] n = new int[1];
       lat.add(mine);

@@ -7,6 +7,11 @@
 //! flipping from workload to workload and round to round (A B, B A, …). The machine's
 //! ceiling (a bare `sendfile(2)` loop over loopback) is measured first. Results are
 //! written as JSON and as a markdown table of ours/JVM ratios.
+//!
+//! The layout sweep ([`CompareConfig::layouts`]) then measures what users run: Spark's own
+//! client at its defaults (one client, so one connection, per executor; 32 requests of 100
+//! blocks in flight) on hosts holding from a few to tens of thousands of map outputs, warm
+//! and, where the machine lets us drop the page cache, cold.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -51,6 +56,36 @@ pub struct CompareConfig {
     /// Also drive both services with Spark's own client (`benches/java/SparkLoad.java`)
     /// for [`SPARK_CLIENT_WORKLOADS`].
     pub spark_client: bool,
+    /// Map outputs on the host for the layout sweep (empty: no sweep; needs
+    /// [`CompareConfig::spark_client`]).
+    pub layouts: Vec<i64>,
+    /// Also run the 4 KiB layouts with a cold page cache (`/proc/sys/vm/drop_caches`).
+    pub cold: bool,
+    /// Largest shuffle written for a 2 MiB layout, bytes; larger ones are skipped.
+    pub max_layout_bytes: u64,
+}
+
+/// 4 KiB blocks of each 4 KiB layout: its reduce partitions are this divided by its maps.
+const LAYOUT_SMALL_BLOCKS: i64 = 100_000;
+/// 2 MiB blocks of each 2 MiB layout, at least one per map output.
+const LAYOUT_LARGE_BLOCKS: i64 = 512;
+
+/// One run of the layout sweep: Spark's client, one connection, on a host holding `maps`
+/// map outputs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LayoutRun {
+    /// Map outputs on the host.
+    pub maps: i64,
+    /// Bytes per block.
+    pub block_size: usize,
+    /// Whether the page cache was dropped just before (and no warm-up ran).
+    pub cold: bool,
+    /// Service.
+    pub kind: Kind,
+    /// The 1-minute load average just before the run.
+    pub loadavg_before: f64,
+    /// What was measured.
+    pub report: Report,
 }
 
 /// Workloads also run with Spark's client when [`CompareConfig::spark_client`] is set.
@@ -187,6 +222,12 @@ pub struct Results {
     pub runs: Vec<RunRecord>,
     /// Ratios and targets.
     pub summary: Vec<SummaryRow>,
+    /// The layout sweep.
+    #[serde(default)]
+    pub layout_runs: Vec<LayoutRun>,
+    /// What the run could not do, and why (no cold cache, layouts skipped).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// A compared figure: JVM, ours (means over rounds), ours/JVM, and the issue's target.
@@ -447,6 +488,9 @@ pub async fn run(cfg: &CompareConfig) -> Result<Results, Error> {
     }
     if cfg.spark_client {
         spark_client_runs(cfg, &mut results, &small, &large).await?;
+        layout_runs(cfg, &mut results).await?;
+    } else if !cfg.layouts.is_empty() {
+        results.notes.push("no layout sweep: it needs Spark's client".into());
     }
     results.machine.push(("loadavg at end".into(), loadavg().1));
     results.summary = summarize(&results);
@@ -508,6 +552,8 @@ async fn spark_client_runs(
                 classpath: format!("{}/*:{}", cfg.jars.display(), classes.display()),
                 addr: service.addr,
                 server_pid: service.pid(),
+                exec: format!("{:?}", w.data).to_lowercase(),
+                clients: w.concurrency,
                 workload: w.clone(),
                 layout,
                 // A second JVM (the client's) to warm up as well.
@@ -532,19 +578,133 @@ async fn spark_client_runs(
     Ok(())
 }
 
-/// Prints a run's figures and adds it to `results`; a run whose bytes did not verify fails
-/// the comparison.
-fn record(results: &mut Results, run: RunRecord) -> Result<(), Error> {
-    let RunRecord { report, .. } = &run;
-    let server = report.server.clone().unwrap_or_default();
-    let client = match run.client {
-        ClientKind::Ours => "",
-        ClientKind::Spark => " (Spark client)",
+/// The layout sweep: for 4 KiB and 2 MiB blocks and each count of map outputs in
+/// [`CompareConfig::layouts`], fresh instances of both services, each driven by Spark's client
+/// at its defaults (one client, one connection) with 32 requests of 100 blocks in flight
+/// (2 MiB: 8 requests of 4), in alternating order; then, where the page cache can be dropped,
+/// the 4 KiB layouts again from a cold cache without warm-up.
+async fn layout_runs(cfg: &CompareConfig, results: &mut Results) -> Result<(), Error> {
+    if cfg.layouts.is_empty() {
+        return Ok(());
+    }
+    let classes = compile_spark_load(cfg)?;
+    let (small_blocks, large_blocks) = if cfg.quick {
+        (LAYOUT_SMALL_BLOCKS / 50, LAYOUT_LARGE_BLOCKS / 32)
+    } else {
+        (LAYOUT_SMALL_BLOCKS, LAYOUT_LARGE_BLOCKS)
     };
+    let mut can_drop = cfg.cold;
+    if !cfg.cold {
+        results.notes.push("no cold-cache runs: not asked for (--cold)".into());
+    }
+    let mut step = 0;
+    for (block_size, blocks, ids, concurrency) in
+        [(4096, small_blocks, 100, 32), (2 << 20, large_blocks, 4, 8)]
+    {
+        for &maps in &cfg.layouts {
+            let reduces = i32::try_from((blocks / maps).max(1))?;
+            let shape = Shape::new(maps, reduces, block_size);
+            if block_size > 4096 && shape.total_bytes() > cfg.max_layout_bytes {
+                let note = format!(
+                    "layout of {maps} map outputs × 2 MiB skipped: {:.1} GB is over \
+                     --max-layout-gb",
+                    shape.total_bytes() as f64 / 1e9
+                );
+                eprintln!("compare: {note}");
+                results.notes.push(note);
+                continue;
+            }
+            let name = format!("layout-{maps}-{}", if block_size == 4096 { "4k" } else { "2m" });
+            eprintln!(
+                "compare: {name}: {maps} map outputs × {reduces} reduces × {block_size} B \
+                 ({:.2} GB)",
+                shape.total_bytes() as f64 / 1e9
+            );
+            let layout = Arc::new(Layout::create(&cfg.data_dir.join(&name), shape)?);
+            layout.warm()?;
+            let workload = Workload {
+                name: name.clone(),
+                data: if block_size == 4096 { Data::Small } else { Data::Large },
+                mode: Mode::Blocks,
+                ids_per_request: ids,
+                reduces_per_id: 1,
+                concurrency,
+            };
+            let cold_too = block_size == 4096 && can_drop;
+            let jvm = start(Kind::Jvm, cfg, &layout).await?;
+            let ours = start(Kind::Ours, cfg, &layout).await?;
+            let passes: &[bool] = if cold_too { &[false, true] } else { &[false] };
+            for &cold in passes {
+                step += 1;
+                let order = if step % 2 == 0 { [&jvm, &ours] } else { [&ours, &jvm] };
+                for service in order {
+                    if cold {
+                        if let Err(e) = drop_page_cache() {
+                            let note = format!(
+                                "no cold-cache runs: /proc/sys/vm/drop_caches is not \
+                                 writable here ({e})"
+                            );
+                            eprintln!("compare: {note}");
+                            results.notes.push(note);
+                            can_drop = false;
+                            break;
+                        }
+                    }
+                    let run = SparkRun {
+                        java: cfg.java.clone(),
+                        classpath: format!("{}/*:{}", cfg.jars.display(), classes.display()),
+                        addr: service.addr,
+                        server_pid: service.pid(),
+                        exec: name.clone(),
+                        clients: 1,
+                        workload: workload.clone(),
+                        layout: layout.clone(),
+                        warmup: if cold || cfg.quick {
+                            Duration::ZERO
+                        } else {
+                            cfg.warmup.max(Duration::from_secs(2))
+                        },
+                        duration: cfg.duration,
+                    };
+                    let loadavg_before = loadavg().0;
+                    let report = tokio::task::spawn_blocking(move || run.run()).await??;
+                    let label = format!("{name}{}", if cold { " cold" } else { "" });
+                    print_run(&label, service.kind, " (Spark client, 1 conn)", &report);
+                    if !report.verified {
+                        return Err(
+                            format!("{label} on {:?}: {:?}", service.kind, report.errors).into()
+                        );
+                    }
+                    results.layout_runs.push(LayoutRun {
+                        maps,
+                        block_size,
+                        cold,
+                        kind: service.kind,
+                        loadavg_before,
+                        report,
+                    });
+                }
+                if cold && !can_drop {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes dirty pages back and drops the page cache, so that the next reads come from disk.
+fn drop_page_cache() -> std::io::Result<()> {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    fs::write("/proc/sys/vm/drop_caches", b"3\n")
+}
+
+/// Prints one run's figures.
+fn print_run(workload: &str, kind: Kind, client: &str, report: &Report) {
+    let server = report.server.clone().unwrap_or_default();
     eprintln!(
-        "compare:   {:<10} {:>4?}{client}: {:8.1} MB/s {:8.0} blocks/s p99 {:7.2} ms cpu {:.3} s/GB peak rss {:.0} MiB{}",
-        run.workload,
-        run.kind,
+        "compare:   {workload:<10} {kind:>4?}{client}: {:8.1} MB/s {:8.0} blocks/s p99 {:7.2} ms cpu {:.3} s/GB peak rss {:.0} MiB{}",
         report.mb_per_s,
         report.blocks_per_s,
         report.latency_ms.p99,
@@ -552,6 +712,17 @@ fn record(results: &mut Results, run: RunRecord) -> Result<(), Error> {
         server.peak_rss_mib,
         if report.verified { "" } else { "  NOT VERIFIED" }
     );
+}
+
+/// Prints a run's figures and adds it to `results`; a run whose bytes did not verify fails
+/// the comparison.
+fn record(results: &mut Results, run: RunRecord) -> Result<(), Error> {
+    let RunRecord { report, .. } = &run;
+    let client = match run.client {
+        ClientKind::Ours => "",
+        ClientKind::Spark => " (Spark client)",
+    };
+    print_run(&run.workload, run.kind, client, report);
     if !report.verified {
         return Err(
             format!("{} on {:?}{client}: {:?}", run.workload, run.kind, report.errors).into()
@@ -590,6 +761,10 @@ struct SparkRun {
     classpath: String,
     addr: SocketAddr,
     server_pid: u32,
+    /// The executor id the layout is registered as.
+    exec: String,
+    /// Clients the fetching threads share: 1 is one executor, one connection.
+    clients: usize,
     workload: Workload,
     layout: Arc<Layout>,
     warmup: Duration,
@@ -609,7 +784,7 @@ impl SparkRun {
             .arg(self.addr.ip().to_string())
             .arg(self.addr.port().to_string())
             .arg("app-spark-client")
-            .arg(format!("{:?}", w.data).to_lowercase())
+            .arg(&self.exec)
             .arg(self.layout.local_dir.as_os_str())
             .arg(shape.maps.to_string())
             .arg(shape.reduces.to_string())
@@ -620,6 +795,7 @@ impl SparkRun {
             .arg(w.concurrency.to_string())
             .arg(self.warmup.as_secs_f64().to_string())
             .arg(self.duration.as_secs_f64().to_string())
+            .arg(self.clients.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -894,11 +1070,90 @@ pub fn markdown(r: &Results) -> String {
             x.sender_cpu_s_per_gb
         );
     }
+    layout_markdown(r, &mut s);
     let _ = writeln!(s, "\nMachine:");
     for (k, v) in &r.machine {
         let _ = writeln!(s, "- {k}: {v}");
     }
+    for note in &r.notes {
+        let _ = writeln!(s, "- note: {note}");
+    }
     s
+}
+
+/// The layout sweep as tables, one per block size and cache state, and the goals of the
+/// warm 4 KiB one: at every layout blocks/s ≥ 2× the JVM's and CPU/GB ≤ 0.3×; no layout
+/// worse than 1.5× the best on either.
+fn layout_markdown(r: &Results, s: &mut String) {
+    let cpu = |x: &LayoutRun| x.report.server.as_ref().map_or(f64::NAN, |s| s.cpu_s_per_gb);
+    let mut groups: Vec<(usize, bool)> =
+        r.layout_runs.iter().map(|x| (x.block_size, x.cold)).collect();
+    groups.dedup();
+    groups.sort_unstable();
+    groups.dedup();
+    for (block_size, cold) in groups {
+        let runs: Vec<&LayoutRun> =
+            r.layout_runs.iter().filter(|x| x.block_size == block_size && x.cold == cold).collect();
+        let mut maps: Vec<i64> = runs.iter().map(|x| x.maps).collect();
+        maps.sort_unstable();
+        maps.dedup();
+        let _ = writeln!(
+            s,
+            "\nSpark's client, one connection, {} blocks, {} page cache:\n",
+            if block_size == 4096 { "4 KiB" } else { "2 MiB" },
+            if cold { "cold" } else { "warm" }
+        );
+        let _ = writeln!(
+            s,
+            "| map outputs | blocks/s JVM | blocks/s ours | ratio | CPU-s/GB JVM | CPU-s/GB ours | ratio |"
+        );
+        let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|");
+        let mut ours_rates = Vec::new();
+        let mut ours_cpus = Vec::new();
+        let mut met = true;
+        for m in maps {
+            let get = |kind: Kind, f: &dyn Fn(&LayoutRun) -> f64| {
+                mean(runs.iter().filter(|x| x.maps == m && x.kind == kind).map(|x| f(x)))
+            };
+            let rate = |x: &LayoutRun| x.report.blocks_per_s;
+            let (jr, or) = (get(Kind::Jvm, &rate), get(Kind::Ours, &rate));
+            let (jc, oc) = (get(Kind::Jvm, &cpu), get(Kind::Ours, &cpu));
+            met &= or / jr >= 2.0 && oc / jc <= 0.3;
+            ours_rates.push(or);
+            ours_cpus.push(oc);
+            let _ = writeln!(
+                s,
+                "| {m} | {} | {} | {}× | {} | {} | {}× |",
+                fmt_num(jr),
+                fmt_num(or),
+                fmt_num(or / jr),
+                fmt_num(jc),
+                fmt_num(oc),
+                fmt_num(oc / jc)
+            );
+        }
+        let spread = |xs: &[f64]| {
+            let max = xs.iter().copied().fold(f64::NAN, f64::max);
+            let min = xs.iter().copied().fold(f64::NAN, f64::min);
+            max / min
+        };
+        let (rate_spread, cpu_spread) = (spread(&ours_rates), spread(&ours_cpus));
+        let _ = writeln!(
+            s,
+            "\nOurs, best layout over worst: blocks/s {}×, CPU-s/GB {}×.",
+            fmt_num(rate_spread),
+            fmt_num(cpu_spread)
+        );
+        if block_size == 4096 && !cold {
+            let all = met && rate_spread <= 1.5 && cpu_spread <= 1.5;
+            let _ = writeln!(
+                s,
+                "Goal (every layout ≥ 2× blocks/s and ≤ 0.3× CPU/GB of the JVM's, no layout \
+                 worse than 1.5× the best): {}.",
+                if all { "met" } else { "**not met**" }
+            );
+        }
+    }
 }
 
 /// `<repo>/.venv/lib/python*/site-packages/pyspark/jars`, or `$SPARK_JARS_DIR`.

@@ -157,10 +157,11 @@ pub struct Config {
     /// (`spark.shuffle.service.rs.maxFrameLength`, size, default `16m`).
     pub max_frame_len: u64,
     /// Shuffle files (data, index, checksum) open at once; more wait
-    /// (`spark.shuffle.service.rs.maxOpenFiles`, default 1024). A quarter of them may be
-    /// data files kept open between fetches. Files are opened from blocking-pool threads,
-    /// so the runtime's blocking pool should be larger.
-    pub max_open_files: usize,
+    /// (`spark.shuffle.service.rs.maxOpenFiles`). Set, a quarter of them may be data files
+    /// kept open between fetches; unset (the default), both follow from the file limit
+    /// ([`crate::open_files::OpenFileBudget::from_limit`]). Files are opened from
+    /// blocking-pool threads, so the runtime's blocking pool should be larger.
+    pub max_open_files: Option<usize>,
     /// Period of the Mesos cleaner that expires applications whose driver stopped sending
     /// heartbeats (`spark.shuffle.cleaner.interval`, default 30s; a bare number is seconds).
     pub cleaner_interval: Duration,
@@ -218,7 +219,7 @@ impl Default for Config {
             index_cache_size: 100 << 20,
             max_connections: 4096,
             max_frame_len: 16 << 20,
-            max_open_files: 1024,
+            max_open_files: None,
             cleaner_interval: Duration::from_secs(30),
             app_idle_timeout: None,
             authenticate: false,
@@ -302,7 +303,7 @@ impl Config {
             c.max_frame_len = len as u64;
         }
         if let Some((key, v)) = get(keys::MAX_OPEN_FILES) {
-            c.max_open_files = int_in(key, v, 1, i32::MAX.into())? as usize;
+            c.max_open_files = Some(int_in(key, v, 1, i32::MAX.into())? as usize);
         }
         if let Some((key, v)) = get(keys::CLEANER_INTERVAL) {
             let secs = time(key, v, TimeUnit::Seconds)?;
@@ -825,7 +826,7 @@ fn unescape(s: &str) -> Result<String, &'static str> {
         spark.shuffle.service.rs.stateDir, spark.shuffle.service.rs.metricsPort (-1 = off),\n  \
         spark.shuffle.service.rs.maxConnections (4096), \
         spark.shuffle.service.rs.maxFrameLength (16m),\n  \
-        spark.shuffle.service.rs.maxOpenFiles (1024; a quarter kept open between fetches),\n  \
+        spark.shuffle.service.rs.maxOpenFiles (from the file limit; set, a quarter kept open),\n  \
         spark.shuffle.service.rs.appIdleTimeout (unset = off; cleans apps without a Mesos \
         driver after no requests for this long),\n  \
         spark.shuffle.service.rs.tls.enabled (false; TLS clients on the shuffle port), \
@@ -1148,7 +1149,7 @@ mod tests {
         let c = cli.load().expect("loads");
         assert_eq!(c.port, 0);
         assert_eq!(c.connection_timeout, Some(Duration::from_secs(20)));
-        assert_eq!(c.max_open_files, 7);
+        assert_eq!(c.max_open_files, Some(7));
         assert_eq!(c.state_dir, PathBuf::from("/var/lib/x"));
 
         let bad = Cli { conf: vec!["spark.x".into()], ..Cli::default() };

@@ -7,7 +7,8 @@
 //! Requests the client pipelines wait in the socket buffer meanwhile. Their replies are
 //! queued and written together once no further request is buffered: a small block (up to
 //! [`SMALL_BODY`]) is read straight into the output behind its header and leaves in one
-//! write with its neighbours' replies; a larger one is queued as its open file region, and
+//! write with its neighbours' replies (read on the runtime thread from a kept file in the
+//! page cache; otherwise with the batch's other such blocks, in one blocking-pool trip); a larger one is queued as its open file region, and
 //! the output then goes in one blocking-pool trip, each such body by `sendfile` in its place.
 //!
 //! With `spark.authenticate` on, a connection first has to pass its [`Gate`]: until the
@@ -40,7 +41,7 @@ use tracing::{debug, info};
 use crate::auth::cipher::Encryptor;
 use crate::auth::{self, Gate};
 use crate::error::{Error, Result};
-use crate::file_region::{send_spliced, FileRegion, OpenRegion, Splice};
+use crate::file_region::{read_queued, send_spliced, FileRegion, OpenRegion, QueuedRead, Splice};
 use crate::handler::{self, Client};
 use crate::metrics::{self, counter, gauge, ChunkMeters};
 use crate::state::State;
@@ -145,6 +146,11 @@ struct Conn<R, W> {
     out: Vec<u8>,
     /// File bodies queued in `out` (plaintext sockets only), sent with it by `sendfile`.
     bodies: Vec<QueuedBody>,
+    /// Small bodies whose place in `out` waits for their bytes, read together before `out`
+    /// is written.
+    reads: Vec<PendingRead>,
+    /// Their bytes.
+    queued_read_bytes: usize,
     idle: Option<Duration>,
     /// The executor of the last chunk located, kept while the registry is unchanged.
     last_exec: Option<RegisteredExec>,
@@ -179,6 +185,8 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             plaintext_used: 0,
             out: Vec::new(),
             bodies: Vec::new(),
+            reads: Vec::new(),
+            queued_read_bytes: 0,
             idle: state.config().connection_timeout,
             last_exec: None,
             state: state.clone(),
@@ -350,19 +358,75 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     }
 
     /// Queues a ChunkFetchSuccess whose small body is read straight into the output, right
-    /// behind its header: no buffer of its own, no copy.
+    /// behind its header: no buffer of its own, no copy. A body that cannot be read on this
+    /// thread (its file is not kept open, or its bytes are not in memory) is queued with the
+    /// others of the batch, read in one blocking-pool trip before the output is written.
     async fn queue_small_chunk(&mut self, id: StreamChunkId, located: Located) -> Result<()> {
         let start = self.out.len();
         ChunkFetchSuccess::put_header_for(&mut self.out, id, located.region.len);
-        let read = located.region.read_to(self.state.resolver().files(), &mut self.out).await;
+        let files = self.state.resolver().files();
+        let Some(read) = located.region.read_kept(files, &mut self.out) else {
+            self.queued_read_bytes += located.region.len as usize;
+            let read = QueuedRead { reply: start, at: self.out.len(), region: located.region };
+            let Located { exec, block, in_flight, .. } = located;
+            self.reads.push(PendingRead { read, id, exec, block, in_flight });
+            if self.reads.len() >= MAX_QUEUED_READS || self.pending_len() >= OUT_FLUSH {
+                self.flush_out().await?;
+            }
+            return Ok(());
+        };
         match located.loaded(read, self.state.chunk_meters()) {
-            Ok(((), _in_flight)) if self.out.len() >= OUT_FLUSH => self.flush_out().await,
+            Ok(((), _in_flight)) if self.pending_len() >= OUT_FLUSH => self.flush_out().await,
             Ok(_) => Ok(()),
             Err(reason) => {
                 self.out.truncate(start);
                 self.chunk_failure(id, reason).await
             }
         }
+    }
+
+    /// Bytes of output queued, the bodies still to be read included.
+    fn pending_len(&self) -> usize {
+        self.out.len() + self.queued_read_bytes
+    }
+
+    /// Reads the queued small bodies into their places in the output, all in one
+    /// blocking-pool trip; a body that cannot be read has its reply replaced by a
+    /// ChunkFetchFailure.
+    async fn read_queued(&mut self) -> Result<()> {
+        if self.reads.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.reads);
+        self.queued_read_bytes = 0;
+        let mut reads = Vec::with_capacity(pending.len());
+        let mut chunks = Vec::with_capacity(pending.len());
+        for PendingRead { read, id, exec, block, in_flight } in pending {
+            chunks.push((id, exec, block, in_flight, read.region.len));
+            reads.push(read);
+        }
+        let names: Vec<_> =
+            chunks.iter().map(|(id, exec, block, ..)| (*id, exec.clone(), *block)).collect();
+        let conn = self.client.conn;
+        let failed = move |i: usize, region: &FileRegion, e: std::io::Error, out: &mut Vec<u8>| {
+            let Some((id, exec, block)) = names.get(i) else { return };
+            let reason = failure_text(block, exec, region, &e);
+            debug!(conn, chunk = %id, %reason, "chunk fetch failed");
+            let failure = ChunkFetchFailure { stream_chunk_id: *id, error_string: reason };
+            out.extend_from_slice(&failure.frame_header());
+            out.extend_from_slice(failure.in_memory_body());
+        };
+        let out = std::mem::take(&mut self.out);
+        let files = self.state.resolver().files();
+        let (filled, done) = read_queued(files, out, reads, failed).await?;
+        for ((_, _, block, in_flight, len), ok) in chunks.into_iter().zip(done) {
+            if ok {
+                self.state.chunk_meters().mark(&block, len);
+            }
+            drop(in_flight);
+        }
+        self.out = filled;
+        Ok(())
     }
 
     async fn chunk_failure(&mut self, id: StreamChunkId, reason: String) -> Result<()> {
@@ -474,6 +538,8 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
         };
         let encrypted = self.encryptor.is_some();
         if !encrypted && self.writer.get_ref().sendfile_socket().is_some() {
+            // Splices are placed by offset, which filling in the queued reads would move.
+            self.read_queued().await?;
             self.out.extend_from_slice(header);
             // A region holding a slot of its own is sent at once, so that queues never hold
             // the slots others wait for (see `flush_if_no_free_slot` for kept files').
@@ -561,6 +627,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     /// Writes the queued output and flushes the writer (TLS holds back its last record
     /// until flushed; a plain socket has nothing to flush).
     async fn flush_out(&mut self) -> Result<()> {
+        self.read_queued().await?;
         if !self.bodies.is_empty() {
             let socket = self.writer.get_ref().sendfile_socket().ok_or_else(|| {
                 std::io::Error::other("file bodies queued for a socket that cannot take them")
@@ -608,6 +675,10 @@ const OUT_FLUSH: usize = 64 * 1024;
 /// open file and counts as a chunk being transferred until sent.
 const MAX_QUEUED_BODIES: usize = 16;
 
+/// Small bodies a connection queues at most for one blocking-pool trip (the trip also ends
+/// at [`OUT_FLUSH`] bytes of output).
+const MAX_QUEUED_READS: usize = 64;
+
 /// Bytes read from a block file per piece when a body cannot go by `sendfile`.
 const USER_SPACE_PIECE: usize = 256 * 1024;
 
@@ -628,12 +699,30 @@ impl Located {
         meters: &ChunkMeters,
     ) -> Result<(T, crate::state::ChunkInFlight), String> {
         let Self { exec, block, region, in_flight } = self;
-        let body = body.map_err(|e| {
-            format!("Error opening block {block} of {exec}: {}: {e}", region.path.display())
-        })?;
+        let body = body.map_err(|e| failure_text(&block, &exec, &region, &e))?;
         meters.mark(&block, region.len);
         Ok((body, in_flight))
     }
+}
+
+/// Why a chunk's file could not be read, for its failure reply.
+fn failure_text(
+    block: &BlockId,
+    exec: &AppExecId,
+    region: &FileRegion,
+    e: &std::io::Error,
+) -> String {
+    format!("Error opening block {block} of {exec}: {}: {e}", region.path.display())
+}
+
+/// A small chunk whose body waits in the output for its bytes, counted as being
+/// transferred until they are read.
+struct PendingRead {
+    read: QueuedRead,
+    id: StreamChunkId,
+    exec: Arc<AppExecId>,
+    block: BlockId,
+    in_flight: crate::state::ChunkInFlight,
 }
 
 /// A chunk ready to go, counted as being transferred until it is sent (or queued).

@@ -49,8 +49,9 @@ impl FileRegion {
             Some(file) => (file, None),
             None => {
                 let permit = files.acquire().await;
-                let (files, path) = (files.clone(), self.path.clone());
-                let file = tokio::task::spawn_blocking(move || files.open_data(&path))
+                let (opener, path) = (files.clone(), self.path.clone());
+                let file = files
+                    .spawn(move || opener.open_data(&path))
                     .await
                     .map_err(io::Error::other)??;
                 // A file kept from now on holds a slot of its own: one descriptor, one slot.
@@ -62,15 +63,24 @@ impl FileRegion {
         Ok(OpenRegion { file, offset: self.offset, len: self.len, _permit: permit })
     }
 
+    /// Appends the region's bytes to `out` if its file is kept open and they are in the
+    /// page cache: no I/O wait, so safe on a runtime worker. `None` if that would wait (the
+    /// file is not kept, or the bytes are not in memory); on error `out` is as it was. A
+    /// use of the file, for [`OpenFiles::kept`]: call it once per block.
+    pub fn read_kept(&self, files: &OpenFiles, out: &mut Vec<u8>) -> Option<io::Result<()>> {
+        let file = files.kept(&self.path)?;
+        match self.read_into(&file, out, Wait::No) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            done => Some(done),
+        }
+    }
+
     /// Appends the region's bytes to `out`: read on this thread if the file is kept open
     /// and the bytes are in the page cache, else on the blocking pool. On error `out` is
     /// as it was; fails as [`FileRegion::open`] does.
     pub async fn read_to(&self, files: &OpenFiles, out: &mut Vec<u8>) -> io::Result<()> {
-        if let Some(file) = files.kept(&self.path) {
-            match self.read_into(&file, out, Wait::No) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                done => return done,
-            }
+        if let Some(done) = self.read_kept(files, out) {
+            return done;
         }
         let (region, opener) = (self.clone(), files.clone());
         let read = files.run(move || {
@@ -113,6 +123,72 @@ impl FileRegion {
         }
         Ok(())
     }
+}
+
+/// A small region to be read into a connection's output with the others of its batch (see
+/// [`read_queued`]): its bytes could not be read on the runtime worker.
+#[derive(Debug)]
+pub struct QueuedRead {
+    /// Where its reply starts in the output: the header, whose end is `at`.
+    pub reply: usize,
+    /// Where its bytes go in the output: they are not there yet.
+    pub at: usize,
+    /// The region.
+    pub region: FileRegion,
+}
+
+/// Reads the bytes of every queued region into `out` in one trip to the blocking pool,
+/// holding one file slot: each file opened (unless kept; kept if it may be), read and
+/// closed in turn, a file shared by consecutive regions opened once. `out` holds the replies
+/// in order without the queued bodies; returns it with each body in its place (in a new
+/// buffer), and whether each read succeeded. A failed read's header is taken out again and
+/// `failed(i, &region, error, &mut out)` writes what replaces it.
+pub async fn read_queued<F>(
+    files: &OpenFiles,
+    out: Vec<u8>,
+    reads: Vec<QueuedRead>,
+    mut failed: F,
+) -> io::Result<(Vec<u8>, Vec<bool>)>
+where
+    F: FnMut(usize, &FileRegion, io::Error, &mut Vec<u8>) + Send + 'static,
+{
+    if reads.windows(2).any(|w| w[0].at > w[1].reply)
+        || reads.iter().any(|r| r.reply > r.at || r.at > out.len())
+    {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "queued reads out of order"));
+    }
+    let opener = files.clone();
+    files
+        .run(move || {
+            let bodies: u64 = reads.iter().map(|r| r.region.len).sum();
+            let mut filled = Vec::with_capacity(out.len() + bodies as usize);
+            let mut done = Vec::with_capacity(reads.len());
+            let mut sent = 0;
+            let mut open: Option<(FilePath, Arc<DataFile>)> = None;
+            for (i, QueuedRead { reply, at, region }) in reads.iter().enumerate() {
+                filled.extend_from_slice(&out[sent..*at]);
+                sent = *at;
+                let file = match open.take() {
+                    Some((path, file)) if path == region.path => Ok(file),
+                    // The file before is closed (unless kept) before the next one opens.
+                    _ => opener.open_data(&region.path),
+                };
+                let read = file.and_then(|file| {
+                    let read = region.read_into(&file, &mut filled, Wait::Yes);
+                    open = Some((region.path.clone(), file));
+                    read
+                });
+                done.push(read.is_ok());
+                if let Err(e) = read {
+                    filled.truncate(filled.len() - (at - reply));
+                    failed(i, region, e, &mut filled);
+                }
+            }
+            filled.extend_from_slice(&out[sent..]);
+            (filled, done)
+        })
+        .await
+        .map_err(io::Error::other)
 }
 
 /// Whether a read may wait for the disk.

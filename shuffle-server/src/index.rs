@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use shuffle_protocol::shuffle::ExecutorShuffleInfo;
 
+use crate::cache::Cache;
 use crate::error::{Error, Result};
-use crate::lru::Lru;
 use crate::open_files::{FilePath, OpenFiles};
 
 /// A parsed, validated index file.
@@ -162,7 +162,7 @@ struct Cached {
 
 #[derive(Debug)]
 struct Entries {
-    by_key: Lru<IndexKey, Cached>,
+    by_key: Cache<IndexKey, Cached>,
     /// The keys each index file is cached under, to forget a deleted file. Usually one;
     /// registrations that share dirs find the same files.
     keys_by_path: HashMap<PathBuf, Vec<IndexKey>>,
@@ -180,8 +180,9 @@ impl Entries {
     }
 }
 
-/// Parsed index files, bounded by their total size and evicted least recently used first
-/// (Spark's `spark.shuffle.service.index.cache.size`). Cheap to clone.
+/// Parsed index files, bounded by their total size (Spark's
+/// `spark.shuffle.service.index.cache.size`), kept by how often they were used lately like
+/// the kept data files (see [`crate::cache`]). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct IndexCache {
     inner: Arc<Mutex<Entries>>,
@@ -189,9 +190,11 @@ pub struct IndexCache {
 }
 
 impl IndexCache {
-    /// A cache holding at most `capacity` bytes of index files, reading through `files`.
+    /// A cache holding at most `capacity` bytes of index files, reading through `files`;
+    /// its use counts are sized for as many map outputs as `files` keeps data files of.
     pub fn new(capacity: u64, files: OpenFiles) -> Self {
-        let entries = Entries { by_key: Lru::new(capacity), keys_by_path: HashMap::new() };
+        let by_key = Cache::new(capacity, files.budget().kept);
+        let entries = Entries { by_key, keys_by_path: HashMap::new() };
         Self { inner: Arc::new(Mutex::new(entries)), files }
     }
 
@@ -331,7 +334,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn cache_loads_evicts_least_recent_and_invalidates() {
+    async fn cache_loads_admits_the_more_used_evicts_least_recent_and_invalidates() {
         let dir = tempfile::tempdir().expect("tempdir");
         let paths: Vec<PathBuf> = (0..3)
             .map(|i| {
@@ -346,7 +349,10 @@ mod tests {
         get(&cache, &info, 0, &paths[0]).await.expect("load 0");
         get(&cache, &info, 1, &paths[1]).await.expect("load 1");
         get(&cache, &info, 0, &paths[0]).await.expect("hit 0");
-        get(&cache, &info, 2, &paths[2]).await.expect("load 2, evicting 1");
+        get(&cache, &info, 2, &paths[2]).await.expect("load 2, used no more than 1: not kept");
+        assert_eq!(cache.weight(), 48);
+        assert!(!cache.lock().by_key.contains(&IndexKey::new(&info, 0, 2)));
+        get(&cache, &info, 2, &paths[2]).await.expect("load 2 again, now kept, evicting 1");
         assert_eq!(cache.weight(), 48);
 
         // Prove what is cached by deleting the files: cached entries still answer.

@@ -11,6 +11,7 @@
 //! shuffle port with plaintext ones.
 
 pub mod auth;
+mod cache;
 pub mod cleaner;
 pub mod config;
 pub mod confine;
@@ -20,7 +21,6 @@ pub mod error;
 pub mod file_region;
 pub mod handler;
 pub mod index;
-mod lru;
 pub mod metrics;
 pub mod open_files;
 mod prehashed;

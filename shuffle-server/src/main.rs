@@ -30,10 +30,12 @@ fn main() -> ExitCode {
     };
     limit_malloc_arenas();
     // Every open shuffle file is used from a blocking thread, so the pool must not be the
-    // bottleneck that the open-file bound is meant to be.
+    // bottleneck that the open-file bound is meant to be; without that bound set, each
+    // connection makes one file trip at a time.
+    let file_work = config.max_open_files.unwrap_or(config.max_connections);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(config.max_open_files.saturating_add(EXTRA_BLOCKING_THREADS))
+        .max_blocking_threads(file_work.saturating_add(EXTRA_BLOCKING_THREADS))
         .build();
     let result = match runtime {
         Ok(runtime) => runtime.block_on(serve(config)),

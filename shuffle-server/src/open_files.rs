@@ -1,10 +1,12 @@
 //! The bound on open shuffle files, and the data files kept open between fetches.
 //!
-//! Every file operation runs on tokio's blocking pool while it holds one of
-//! `spark.shuffle.service.rs.maxOpenFiles` slots. Data files are also kept open between
-//! fetches, up to a quarter of the slots, each holding its slot, least recently used closed
-//! first: a wave of reducers reads the same map outputs again and again, and opening,
-//! stat-ing and closing a file per 4 KiB block cost more than reading the block.
+//! Every file operation runs on tokio's blocking pool while it holds one of the open-file
+//! slots. Data files are also kept open between fetches, each holding its slot: a wave of
+//! reducers reads the same map outputs again and again, and opening, stat-ing and closing a
+//! file per 4 KiB block cost more than reading the block. A wave sweeps all map outputs of a
+//! host in order, so the kept files are chosen by how often they were used lately, not by
+//! how recently (see [`crate::cache`]), and how many can be kept follows from the process's
+//! file limit ([`OpenFileBudget`]).
 //!
 //! Spark commits a map output by renaming its files into place and never rewrites them, so a
 //! kept descriptor and the length taken at open stay right until the file is deleted. The
@@ -20,23 +22,84 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinError;
 
-use crate::lru::Lru;
+use crate::cache::Cache;
 use crate::prehashed::BuildPreHashed;
 
-/// Bounds the shuffle files open at once (`spark.shuffle.service.rs.maxOpenFiles`), runs
-/// file work on the blocking pool, and keeps data files open between fetches. Cheap to
-/// clone.
+/// Bounds the shuffle files open at once, runs file work on the blocking pool, and keeps
+/// data files open between fetches. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct OpenFiles {
     permits: Arc<Semaphore>,
     kept: Arc<Mutex<Kept>>,
-    /// Whether any file can be kept (a quarter of the slots is at least one).
-    keeps: bool,
+    budget: OpenFileBudget,
+    /// Trips to the blocking pool for file work so far.
+    trips: Arc<AtomicU64>,
+}
+
+/// How many shuffle files may be open at once, and how many of them kept open between
+/// fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenFileBudget {
+    /// Files open at once, kept ones included; more wait.
+    pub slots: usize,
+    /// Data files kept open between fetches, at most.
+    pub kept: usize,
+}
+
+/// Descriptors set aside for everything but shuffle files: standard streams, listeners,
+/// the registration store, the runtime's epoll and event descriptors, TLS and secret files.
+const OTHER_DESCRIPTORS: u64 = 64;
+
+/// Slots left for files that are opened and closed again (index and checksum reads, data
+/// files not kept, bodies queued for sendfile) once the kept files have theirs, at most.
+const PASSING_SLOTS: usize = 4096;
+
+impl OpenFileBudget {
+    /// `spark.shuffle.service.rs.maxOpenFiles` set explicitly: `max` slots, a quarter of
+    /// them kept.
+    pub fn explicit(max: usize) -> Self {
+        Self { slots: max, kept: max / 4 }
+    }
+
+    /// What the file limit `soft_limit` (`RLIMIT_NOFILE`) leaves for shuffle files once
+    /// `max_connections` sockets have two descriptors each (their own, and the duplicate a
+    /// sendfile trip holds) and [`OTHER_DESCRIPTORS`] are set aside; at least half the
+    /// limit. Of those slots a quarter, at least one and at most [`PASSING_SLOTS`], stay for
+    /// files opened in passing; the rest may be kept.
+    pub fn from_limit(soft_limit: u64, max_connections: usize) -> Self {
+        let others = (max_connections as u64).saturating_mul(2).saturating_add(OTHER_DESCRIPTORS);
+        let slots = soft_limit.saturating_sub(others).max(soft_limit / 2);
+        let slots = usize::try_from(slots).unwrap_or(usize::MAX).clamp(1, Semaphore::MAX_PERMITS);
+        Self { slots, kept: slots - (slots / 4).clamp(1, PASSING_SLOTS) }
+    }
+
+    /// The budget for `max_open_files` if set, else from the process's soft file limit as
+    /// it is now.
+    pub fn for_daemon(max_open_files: Option<usize>, max_connections: usize) -> Self {
+        match max_open_files {
+            Some(max) => Self::explicit(max),
+            None => Self::from_limit(soft_file_limit(), max_connections),
+        }
+    }
+}
+
+/// The soft `RLIMIT_NOFILE` of this process; 1024, Linux's usual default, if it cannot be
+/// read.
+pub fn soft_file_limit() -> u64 {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a valid rlimit for the call to fill.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    if rc == 0 {
+        limit.rlim_cur
+    } else {
+        1024
+    }
 }
 
 /// An open data file, with its length when it was opened.
@@ -143,14 +206,42 @@ impl From<&Path> for FilePath {
 }
 
 /// The kept data files by path.
-type Kept = Lru<FilePath, Arc<DataFile>, BuildPreHashed>;
+type Kept = Cache<FilePath, Arc<DataFile>, BuildPreHashed>;
 
 impl OpenFiles {
     /// Allows `max` files open at once, up to a quarter of them kept open between fetches.
     pub fn new(max: usize) -> Self {
-        let max = max.min(Semaphore::MAX_PERMITS);
-        let kept = Arc::new(Mutex::new(Lru::new((max / 4) as u64)));
-        Self { permits: Arc::new(Semaphore::new(max)), kept, keeps: max / 4 > 0 }
+        Self::with_budget(OpenFileBudget::explicit(max))
+    }
+
+    /// Allows `budget.slots` files open at once, up to `budget.kept` of them (no more than
+    /// the slots) kept open between fetches.
+    pub fn with_budget(budget: OpenFileBudget) -> Self {
+        let slots = budget.slots.min(Semaphore::MAX_PERMITS);
+        let budget = OpenFileBudget { slots, kept: budget.kept.min(slots) };
+        let kept = Arc::new(Mutex::new(Cache::new(budget.kept as u64, budget.kept)));
+        let trips = Arc::new(AtomicU64::new(0));
+        Self { permits: Arc::new(Semaphore::new(slots)), kept, budget, trips }
+    }
+
+    /// The slots and how many files may be kept.
+    pub fn budget(&self) -> OpenFileBudget {
+        self.budget
+    }
+
+    /// Trips to the blocking pool for file work since this was made.
+    pub fn blocking_trips(&self) -> u64 {
+        self.trips.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` on the blocking pool, without a slot: it only uses files already open.
+    pub(crate) async fn spawn<T, F>(&self, f: F) -> Result<T, JoinError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.trips.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(f).await
     }
 
     /// Waits for a free file slot. The semaphore is never closed, so a slot always comes.
@@ -171,25 +262,29 @@ impl OpenFiles {
         F: FnOnce() -> T + Send + 'static,
     {
         let permit = self.acquire().await;
-        let out = tokio::task::spawn_blocking(f).await;
+        let out = self.spawn(f).await;
         drop(permit);
         out
     }
 
     /// The data file at `path` if it is kept open; no I/O, so safe on a runtime worker.
+    /// Counts as a use of `path`, which is what decides the files kept: look each block's
+    /// file up here once.
     pub fn kept(&self, path: &FilePath) -> Option<Arc<DataFile>> {
         self.lock().get(path).cloned()
     }
 
     /// The data file at `path`: the kept one, or opened now and kept if a slot is free
-    /// (blocking; call it on the blocking pool).
+    /// (blocking; call it on the blocking pool). Not a use of `path`: [`OpenFiles::kept`]
+    /// counted it.
     pub fn open_data(&self, path: &FilePath) -> io::Result<Arc<DataFile>> {
-        if let Some(file) = self.kept(path) {
-            return Ok(file);
+        if let Some(file) = self.lock().peek(path) {
+            return Ok(file.clone());
         }
         let file = File::open(&**path)?;
         let len = file.metadata()?.len();
-        let slot = if self.keeps { self.permits.clone().try_acquire_owned().ok() } else { None };
+        let slot =
+            if self.budget.kept > 0 { self.permits.clone().try_acquire_owned().ok() } else { None };
         let Some(slot) = slot else {
             return Ok(Arc::new(DataFile { file, len, _slot: None }));
         };
@@ -250,17 +345,24 @@ mod tests {
             .collect()
     }
 
+    /// A block's file as the daemon gets it: the kept one (a use), else opened.
+    fn fetch(files: &OpenFiles, path: &FilePath) -> Arc<DataFile> {
+        files.kept(path).unwrap_or_else(|| files.open_data(path).expect("open"))
+    }
+
     #[test]
-    fn keeps_a_quarter_of_the_slots_least_recent_out() {
+    fn keeps_a_quarter_of_the_slots_the_more_used_in() {
         let dir = tempfile::tempdir().expect("tempdir");
         let paths = data_files(dir.path(), 3);
         let files = OpenFiles::new(8);
-        assert_eq!(files.open_data(&paths[0]).expect("open").len(), 1);
-        files.open_data(&paths[1]).expect("open");
-        assert!(files.kept(&paths[0]).is_some(), "a use makes 0 the most recent");
-        files.open_data(&paths[2]).expect("open");
+        assert_eq!(files.budget(), OpenFileBudget { slots: 8, kept: 2 });
+        assert_eq!(fetch(&files, &paths[0]).len(), 1);
+        fetch(&files, &paths[1]);
+        assert!(files.kept(&paths[0]).is_some(), "0 is used twice");
+        // 2 comes in; 1, used once, loses to 0, used twice, and is closed.
+        assert!(fetch(&files, &paths[2]).holds_slot());
         assert_eq!(files.kept_count(), 2);
-        assert!(files.kept(&paths[1]).is_none(), "1 was least recently used");
+        assert!(files.lock().peek(&paths[1]).is_none());
         assert_eq!(files.kept(&paths[2]).expect("kept").len(), 3);
         let same = FilePath::new(paths[2].to_path_buf());
         assert!(files.kept(&same).is_some(), "found by path, not by which FilePath was kept");
@@ -269,6 +371,33 @@ mod tests {
         files.forget(&paths[2]);
         assert!(files.kept(&paths[2]).is_none());
         assert_eq!(files.permits.available_permits(), 7);
+    }
+
+    #[test]
+    fn the_budget_follows_the_file_limit() {
+        // Linux's usual soft default, 4096 connections: half the limit, a quarter passing.
+        assert_eq!(
+            OpenFileBudget::from_limit(1024, 4096),
+            OpenFileBudget { slots: 512, kept: 384 }
+        );
+        // A raised limit: all but two per connection and 64, at most 4096 passing.
+        assert_eq!(
+            OpenFileBudget::from_limit(1 << 20, 4096),
+            OpenFileBudget { slots: (1 << 20) - 8256, kept: (1 << 20) - 8256 - 4096 }
+        );
+        assert_eq!(
+            OpenFileBudget::from_limit(20_000, 4096),
+            OpenFileBudget { slots: 11_744, kept: 11_744 - 2936 }
+        );
+        assert_eq!(OpenFileBudget::from_limit(u64::MAX, 1).slots, Semaphore::MAX_PERMITS);
+        assert_eq!(OpenFileBudget::from_limit(1, 10), OpenFileBudget { slots: 1, kept: 0 });
+        assert_eq!(
+            OpenFileBudget::for_daemon(Some(1024), 4096),
+            OpenFileBudget { slots: 1024, kept: 256 }
+        );
+        let now = OpenFileBudget::for_daemon(None, 16);
+        assert_eq!(now, OpenFileBudget::from_limit(soft_file_limit(), 16));
+        assert!(now.kept > 0 && now.kept < now.slots);
     }
 
     #[test]

@@ -5,11 +5,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use tracing::info;
+
 use crate::config::Config;
 use crate::drivers::{Activity, Drivers};
 use crate::error::Result;
 use crate::metrics::ChunkMeters;
-use crate::open_files::OpenFiles;
+use crate::open_files::{soft_file_limit, OpenFileBudget, OpenFiles};
 use crate::registry::{Registry, DB_FILE};
 use crate::resolver::BlockResolver;
 use crate::stream::StreamManager;
@@ -60,7 +62,15 @@ impl State {
     /// State over an already opened registry and set of registered drivers.
     pub fn with_drivers(config: Config, registry: Registry, drivers: Drivers) -> Self {
         let activity = Activity::new(config.app_idle_timeout.is_some());
-        let files = OpenFiles::new(config.max_open_files);
+        let budget = OpenFileBudget::for_daemon(config.max_open_files, config.max_connections);
+        info!(
+            slots = budget.slots,
+            kept = budget.kept,
+            file_limit = soft_file_limit(),
+            explicit = config.max_open_files.is_some(),
+            "shuffle files open at once"
+        );
+        let files = OpenFiles::with_budget(budget);
         let resolver = BlockResolver::new(registry, config.index_cache_size, files);
         Self {
             inner: Arc::new(Inner {

@@ -919,7 +919,7 @@ enum BadFetch {
 #[tokio::test]
 async fn pipelined_fetches_answer_in_order_around_bad_blocks() {
     for max_open_files in [1024, 2] {
-        let mut env = Env::start(|c| c.max_open_files = max_open_files).await;
+        let mut env = Env::start(|c| c.max_open_files = Some(max_open_files)).await;
         let case = format!("maxOpenFiles {max_open_files}");
         let data = large_map_output();
         let mut want = Vec::new();

@@ -119,6 +119,16 @@ struct CompareArgs {
     /// Skip the runs with Spark's own client (benches/java/SparkLoad.java, needs javac).
     #[arg(long)]
     no_spark_client: bool,
+    /// Map outputs on the host for the layout sweep (Spark's client, one connection);
+    /// empty for none. Quick mode: 10,50.
+    #[arg(long, value_delimiter = ',', default_value = "10,500,5000,50000")]
+    layouts: Vec<i64>,
+    /// Also run the 4 KiB layouts from a cold page cache (drops it: needs root).
+    #[arg(long)]
+    cold: bool,
+    /// Largest shuffle written for a 2 MiB layout, GB (10^9 B).
+    #[arg(long, default_value_t = 12.0)]
+    max_layout_gb: f64,
 }
 
 fn main() -> ExitCode {
@@ -219,6 +229,13 @@ async fn compare(a: CompareArgs) -> Result<bool, Error> {
         rounds: if a.quick { 1 } else { a.rounds.max(1) },
         quick: a.quick,
         spark_client: !a.no_spark_client,
+        layouts: if a.quick {
+            vec![10, 50]
+        } else {
+            a.layouts.into_iter().filter(|&m| m > 0).collect()
+        },
+        cold: a.cold,
+        max_layout_bytes: (a.max_layout_gb * 1e9) as u64,
     };
     let results = compare::run(&cfg).await?;
     print!("{}", compare::markdown(&results));
