@@ -23,7 +23,7 @@ async fn cluster(dir: &tempfile::TempDir) -> LocalCluster {
         agents: 1,
         resources: "cpus:4;mem:2048".into(),
         work_dir: dir.path().to_owned(),
-        heartbeat_interval: Duration::from_millis(300),
+        heartbeat_interval: Duration::from_millis(500),
         status_update_retry: Duration::from_millis(300),
         allocation_interval: Duration::from_millis(50),
         kill_grace: Duration::from_millis(500),
@@ -43,7 +43,7 @@ fn config(url: &str) -> Config {
     let mut config = Config::new(url.parse().expect("master URL"), framework);
     config.backoff_initial = Duration::from_millis(50);
     config.backoff_max = Duration::from_millis(500);
-    config.missed_heartbeats = 3;
+    config.missed_heartbeats = 4;
     config.request_timeout = Duration::from_secs(10);
     config
 }
@@ -70,11 +70,19 @@ async fn wait_for<T>(
 }
 
 async fn subscribed(events: &mut Events) -> FrameworkId {
-    wait_for(events, "SUBSCRIBED", |e| match e {
-        Ok(Event::Subscribed(s)) => Some(s.framework_id.clone()),
-        _ => None,
-    })
-    .await
+    loop {
+        let found = wait_for(events, "SUBSCRIBED", |e| match e {
+            Ok(Event::Subscribed(s)) => Some(Some(s.framework_id.clone())),
+            // An automatic acknowledgement racing the lost stream fails; the master sends
+            // the update again after the re-subscription.
+            Err(Error::NotSubscribed | Error::Status { status: 400 | 403, .. }) => Some(None),
+            _ => None,
+        })
+        .await;
+        if let Some(id) = found {
+            return id;
+        }
+    }
 }
 
 async fn offer(events: &mut Events) -> Offer {
@@ -175,7 +183,7 @@ async fn lifecycle_against_the_local_cluster() {
     .await;
     assert_eq!(subscribed(&mut events).await, framework_id);
 
-    // Heartbeats stop: after 3 missed intervals the client gives up on the stream.
+    // Heartbeats stop: after 4 missed intervals the client gives up on the stream.
     cluster.pause_heartbeats(true);
     wait_for(&mut events, "HeartbeatsMissed", |e| {
         matches!(e, Err(Error::HeartbeatsMissed { .. })).then_some(())
@@ -251,4 +259,3 @@ async fn finds_the_leader_in_zookeeper() {
     session.close().await.expect("closed");
     cluster.shutdown().await;
 }
-
