@@ -8,7 +8,7 @@
 //!
 //! The client is our own, small and bounded, rather than a crate: it needs only session
 //! setup, pings, digest auth and seven node operations; every received length is checked
-//! against [`MAX_PACKET`](jute::MAX_PACKET) before anything is allocated; and it brings no
+//! against a 4 MiB packet limit before anything is allocated; and it brings no
 //! dependency beyond tokio, where a full client crate would bring far more code than the
 //! few hundred lines used here, and limits we could not check. It does not reconnect a lost
 //! session: callers see [`Error::ZkSessionLost`] and connect again (the scheduler client
