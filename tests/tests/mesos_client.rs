@@ -85,33 +85,51 @@ async fn subscribed(events: &mut Events) -> FrameworkId {
     }
 }
 
-async fn offer(events: &mut Events) -> Offer {
-    wait_for(events, "an offer", |e| match e {
-        Ok(Event::Offers(offers)) => offers.first().cloned(),
+/// Events read while waiting for another one, for later waits (updates for several tasks
+/// interleave, and an offer may come while an update is awaited).
+#[derive(Default)]
+struct Seen(Vec<Event>);
+
+impl Seen {
+    fn take(&mut self, mut pick: impl FnMut(&Event) -> bool) -> Option<Event> {
+        let i = self.0.iter().position(&mut pick)?;
+        Some(self.0.remove(i))
+    }
+}
+
+async fn next_offer(events: &mut Events, seen: &mut Seen) -> Offer {
+    let first = |e: &Event| match e {
+        Event::Offers(offers) => offers.first().cloned(),
         _ => None,
+    };
+    if let Some(offer) = seen.take(|e| first(e).is_some()).as_ref().and_then(first) {
+        return offer;
+    }
+    wait_for(events, "an offer", |e| match e {
+        Ok(Event::Heartbeat) | Err(_) => None,
+        Ok(event) => first(event).or_else(|| {
+            seen.0.push(event.clone());
+            None
+        }),
     })
     .await
 }
 
-/// Waits until `task` has been reported in `state`, by any update since `seen` was made
-/// (updates for several tasks interleave).
-async fn update(
-    events: &mut Events,
-    seen: &mut Vec<TaskStatus>,
-    task: &str,
-    state: TaskState,
-) -> TaskStatus {
-    let matches = |s: &TaskStatus| s.task_id.value == task && s.state() == state;
-    if let Some(i) = seen.iter().position(matches) {
-        return seen.remove(i);
+/// Waits until `task` has been reported in `state`.
+async fn update(events: &mut Events, seen: &mut Seen, task: &str, state: TaskState) -> TaskStatus {
+    let matching = |e: &Event| match e {
+        Event::Update(s) if s.task_id.value == task && s.state() == state => Some(s.clone()),
+        _ => None,
+    };
+    if let Some(status) = seen.take(|e| matching(e).is_some()).as_ref().and_then(matching) {
+        return status;
     }
     wait_for(events, &format!("{task} in {state:?}"), |e| match e {
-        Ok(Event::Update(s)) if matches(s) => Some(s.clone()),
-        Ok(Event::Update(s)) => {
-            seen.push(s.clone());
+        Ok(Event::Heartbeat) | Err(_) => None,
+        Ok(event) => matching(event).or_else(|| {
+            seen.0.push(event.clone());
             None
-        }
-        _ => None,
+        }),
     })
     .await
 }
@@ -146,17 +164,42 @@ async fn lifecycle_against_the_local_cluster() {
     let cluster = cluster(&dir).await;
     let (mut events, caller) = client::subscribe(config(&cluster.master_url())).expect("client");
     let framework_id = subscribed(&mut events).await;
-    let mut seen = Vec::new();
+    let mut seen = Seen::default();
 
     // Two real processes: one exits, one runs until killed. Auto-acknowledgement is what lets
     // `echo` get past RUNNING to FINISHED (later updates wait behind an unacknowledged one).
-    let offer = offer(&mut events).await;
-    let tasks = vec![task(&offer, "echo", "echo hi"), task(&offer, "sleeper", "sleep 30")];
-    let accept =
-        call::accept(&framework_id, vec![offer.id.clone()], vec![call::launch(tasks)], None);
+    let offer = next_offer(&mut events, &mut seen).await;
+    let tasks = vec![
+        task(&offer, "echo", "echo hi"),
+        task(&offer, "sleeper", "sleep 30"),
+        task(&offer, "stopper", "sleep 30"),
+    ];
+    let accept = call::accept(
+        &framework_id,
+        vec![offer.id.clone()],
+        vec![call::launch(tasks)],
+        Some(call::filters(Duration::ZERO)),
+    );
     limit("ACCEPT", caller.call(accept)).await.expect("ACCEPT accepted");
     let running = update(&mut events, &mut seen, "sleeper", TaskState::TaskRunning).await;
     update(&mut events, &mut seen, "echo", TaskState::TaskFinished).await;
+
+    update(&mut events, &mut seen, "stopper", TaskState::TaskRunning).await;
+
+    // A command task's executor is named after it: SHUTDOWN stops it; MESSAGE is accepted.
+    let agent = running.agent_id.clone().expect("agent id");
+    let shutdown = call::shutdown(&framework_id, "stopper".into(), agent.clone());
+    limit("SHUTDOWN", caller.call(shutdown)).await.expect("SHUTDOWN accepted");
+    update(&mut events, &mut seen, "stopper", TaskState::TaskKilled).await;
+    let message = call::message(&framework_id, agent, "sleeper".into(), b"hello".to_vec());
+    limit("MESSAGE", caller.call(message)).await.expect("MESSAGE accepted");
+
+    // DECLINE with filters and SUPPRESS.
+    let rest = next_offer(&mut events, &mut seen).await;
+    let filters = Some(call::filters(Duration::from_secs(60)));
+    let decline = call::decline(&framework_id, vec![rest.id.clone()], filters);
+    limit("DECLINE", caller.call(decline)).await.expect("DECLINE accepted");
+    limit("SUPPRESS", caller.call(call::suppress(&framework_id, vec![]))).await.expect("SUPPRESS");
 
     let agent_id = running.agent_id.clone();
     let kill = call::kill(&framework_id, "sleeper".into(), agent_id.clone(), None);
