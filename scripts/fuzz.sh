@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target in fuzz/ for a bounded time and fails on the first crash:
-# frames, every message, the SASL and AuthEngine handshakes, the transport decryptor and
-# `.index` files.
+# frames, every message, the SASL and AuthEngine handshakes, the transport decryptor,
+# `.index` files and the mesos crate's SUBSCRIBE stream.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 20)
 #
@@ -28,7 +28,7 @@ fi
 
 export RUSTC_BOOTSTRAP=1
 
-targets=(frame message sasl auth_engine cipher index)
+targets=(frame message sasl auth_engine cipher index mesos_event)
 
 # Seeds: every golden vector as wire bytes (frame target, after its two control bytes) and as
 # an RPC body / frame payload (message target, whose first byte is the type).
@@ -56,6 +56,17 @@ printf '\x04\x07\x00\x10abcdefghijklmnop\x00\x03xyz' >corpus/cipher/seed-ctr
 printf '\x05\x07\x00\x10abcdefghijklmnop\x00\x03xyz' >corpus/cipher/seed-gcm
 printf '\x01\x02\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x03\x00\x10\x00\x00\x01\x00' \
   >corpus/index/seed-valid
+
+# mesos_event: every event of the Mesos golden vectors as a one-record protobuf stream
+# (`[flags=0, seed, len, '\n', bytes]`), and a JSON HEARTBEAT.
+mkdir -p corpus/mesos_event
+while read -r name hex; do
+  case $name in event_*) ;; *) continue ;; esac
+  bytes=$(sed 's/../\\x&/g' <<<"$hex")
+  printf '\x00\x07%d\n%b' "$((${#hex} / 2))" "$bytes" >"corpus/mesos_event/seed-$name"
+done <"$repo/mesos/tests/fixtures/mesos-1.4.3-v1-vectors.txt"
+printf '\x01\x07%s' '20
+{"type":"HEARTBEAT"}' >corpus/mesos_event/seed-json-heartbeat
 
 # `cargo fuzz build` fails fast when the sanitizer runtime is unusable here; fall back to none.
 mkdir -p target

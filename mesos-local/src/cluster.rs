@@ -74,7 +74,11 @@ pub struct LocalCluster {
     addr: SocketAddr,
     server: JoinHandle<()>,
     background: JoinHandle<()>,
+    zk: Option<mesos::zk::Client>,
 }
+
+/// How long the ZooKeeper session survives without pings (Mesos's `--zk_session_timeout`).
+const ZK_SESSION: Duration = Duration::from_secs(10);
 
 impl LocalCluster {
     /// Binds the master, sets up the agents and starts serving.
@@ -112,10 +116,15 @@ impl LocalCluster {
             offer_timeout: config.offer_timeout,
             kill_grace: config.kill_grace,
         };
-        let master = Master::new(master_info(master_id, addr), timing, agents);
+        let info = master_info(master_id, addr);
+        let zk = match &config.zk {
+            Some(url) => Some(publish(url, &info).await?),
+            None => None,
+        };
+        let master = Master::new(info, timing, agents);
         let server = tokio::spawn(crate::http::serve(listener, master.clone()));
         let background = tokio::spawn(master.clone().run_background());
-        Ok(Self { master, addr, server, background })
+        Ok(Self { master, addr, server, background, zk })
     }
 
     /// Where the master listens.
@@ -170,9 +179,14 @@ impl LocalCluster {
         self.master.remove_agent(index)
     }
 
-    /// Kills every task's process, closes every stream and stops serving.
+    /// Kills every task's process, closes every stream, leaves ZooKeeper and stops serving.
     pub async fn shutdown(self) {
         self.master.kill_all().await;
+        if let Some(zk) = &self.zk {
+            if let Err(e) = zk.close().await {
+                tracing::warn!(error = %e, "closing the ZooKeeper session failed");
+            }
+        }
     }
 }
 
@@ -181,6 +195,27 @@ impl Drop for LocalCluster {
         self.server.abort();
         self.background.abort();
     }
+}
+
+/// Joins the master group at the URL's path as a leading Mesos master does: an ephemeral
+/// sequential `json.info_` node holding the MasterInfo as JSON. The node lives as long as
+/// the returned session.
+async fn publish(url: &str, info: &MasterInfo) -> Result<mesos::zk::Client> {
+    let not_zk = || Error::NotZkUrl { url: url.to_owned() };
+    if !url.trim().starts_with("zk://") {
+        return Err(not_zk());
+    }
+    let parsed: mesos::client::MasterUrl = url.parse().map_err(|_| not_zk())?;
+    let mesos::client::MasterUrl::ZooKeeper { servers, path, digest } = parsed else {
+        return Err(not_zk());
+    };
+    let zk = mesos::zk::Client::connect(&servers, ZK_SESSION).await?;
+    if let Some(digest) = digest {
+        zk.add_auth("digest", digest.as_bytes()).await?;
+    }
+    let node = zk.publish_master(&path, &mesos::json::to_vec(info)).await?;
+    tracing::info!(node, "published the master in ZooKeeper");
+    Ok(zk)
 }
 
 fn master_info(id: String, addr: SocketAddr) -> MasterInfo {
@@ -203,5 +238,27 @@ fn master_info(id: String, addr: SocketAddr) -> MasterInfo {
             port: i32::from(addr.port()),
         }),
         ..MasterInfo::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_info_json_is_what_leader_detection_reads() {
+        let addr: SocketAddr = "127.0.0.1:5050".parse().expect("addr");
+        let json = mesos::json::to_vec(&master_info("m1".into(), addr));
+        assert_eq!(mesos::zk::master_address(&json), Some(("127.0.0.1".to_owned(), 5050)));
+        let value: serde_json::Value = serde_json::from_slice(&json).expect("json");
+        assert_eq!(value["ip"], 16_777_343);
+        assert_eq!(value["pid"], "master@127.0.0.1:5050");
+    }
+
+    #[tokio::test]
+    async fn zk_wants_a_zk_url() {
+        let config =
+            ClusterConfig { zk: Some("http://x/mesos".into()), ..ClusterConfig::default() };
+        assert!(matches!(LocalCluster::start(config).await, Err(Error::NotZkUrl { .. })));
     }
 }

@@ -63,6 +63,15 @@ pub enum Error {
         /// The extraction command's exit status.
         status: std::process::ExitStatus,
     },
+    /// `--zk` is not a `zk://host:port,…/path` URL.
+    #[error("--zk wants zk://host:port[,host:port…]/path, not {url:?}")]
+    NotZkUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// ZooKeeper refused or failed while publishing the master.
+    #[error(transparent)]
+    Mesos(#[from] mesos::Error),
     /// A task with neither a command value nor arguments.
     #[error("the task's CommandInfo has no value")]
     NoCommand,

@@ -197,6 +197,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_errs_without_panicking(text in ".{0,64}") {
+            let _ = parse_resources(&text);
+            let _ = parse_attributes(&text);
+        }
+
+        #[test]
+        fn agent_shaped_text_round_trips(cpus in 0u32..64, lo in 0u64..60000, len in 0u64..5000) {
+            let text = format!("cpus:{cpus};ports:[{lo}-{}]", lo + len);
+            let parsed = parse_resources(&text).expect("valid");
+            proptest::prop_assert_eq!(parsed[0].value.clone(), Value::Scalar(f64::from(cpus)));
+            proptest::prop_assert_eq!(parsed[1].value.clone(), Value::Ranges(vec![(lo, lo + len)]));
+        }
+    }
+
     #[test]
     fn attributes_of_every_type() {
         let a = parse_attributes("rack:r1;zone:a;level:3;ids:[1-4];tags:{x,y}").expect("test");

@@ -13,6 +13,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION};
 use hyper::{Method, Request, Response, StatusCode};
+use mesos::json::ContentType;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
 
@@ -29,34 +30,17 @@ pub const PROTOBUF: &str = "application/x-protobuf";
 const MAX_CONNECTIONS: usize = 256;
 /// The largest call body accepted (a LAUNCH of many tasks fits easily).
 const MAX_BODY: usize = 4 << 20;
-
-/// The two encodings of calls and events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    /// `application/json`.
-    Json,
-    /// `application/x-protobuf`.
-    Protobuf,
-}
-
-impl Encoding {
-    /// The media type's name.
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Self::Json => JSON,
-            Self::Protobuf => PROTOBUF,
-        }
-    }
-}
+/// How long a request's headers, and then its body, may take to arrive.
+const READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A request to the scheduler API that passed the transport rules.
 #[derive(Debug)]
 pub struct ApiRequest {
     /// How the body is encoded.
-    pub content_type: Encoding,
+    pub content_type: ContentType,
     /// The encoding the client accepts for a stream, or `None` when it accepts neither (406,
     /// but only for SUBSCRIBE).
-    pub accept: Option<Encoding>,
+    pub accept: Option<ContentType>,
     /// The `Mesos-Stream-Id` header.
     pub stream_id: Option<String>,
     /// The encoded call.
@@ -112,9 +96,9 @@ pub async fn serve(listener: TcpListener, api: Arc<dyn Api>) {
                 async move { Ok::<_, Infallible>(handle(api.as_ref(), req).await) }
             });
             let io = hyper_util::rt::TokioIo::new(stream);
-            if let Err(e) =
-                hyper::server::conn::http1::Builder::new().serve_connection(io, service).await
-            {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(READ_LIMIT);
+            if let Err(e) = builder.serve_connection(io, service).await {
                 tracing::debug!(error = %e, "connection ended");
             }
             drop(permit);
@@ -153,10 +137,9 @@ async fn handle(api: &dyn Api, req: Request<Incoming>) -> Response<ApiBody> {
     let Some(content_type) = req.headers().get(CONTENT_TYPE) else {
         return plain(StatusCode::BAD_REQUEST, "Expecting 'Content-Type' to be present");
     };
-    let content_type = match media_type(content_type.as_bytes()).as_deref() {
-        Some(JSON) => Encoding::Json,
-        Some(PROTOBUF) => Encoding::Protobuf,
-        _ => {
+    let content_type = match content_type.to_str().ok().and_then(ContentType::from_mime) {
+        Some(content_type) => content_type,
+        None => {
             return plain(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 format!("Expecting 'Content-Type' of {JSON} or {PROTOBUF}"),
@@ -166,23 +149,21 @@ async fn handle(api: &dyn Api, req: Request<Incoming>) -> Response<ApiBody> {
     let accept = negotiate(req.headers().get_all(ACCEPT).iter().map(HeaderValue::as_bytes));
     let stream_id =
         req.headers().get(STREAM_ID).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(_) => {
+    let body = Limited::new(req.into_body(), MAX_BODY).collect();
+    let body = match tokio::time::timeout(READ_LIMIT, body).await {
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(_)) => {
             return plain(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large or broken")
+        }
+        Err(_) => {
+            return plain(StatusCode::REQUEST_TIMEOUT, "The request body did not arrive in time")
         }
     };
     api.call(ApiRequest { content_type, accept, stream_id, body })
 }
 
-/// The media type without parameters, lower-cased.
-fn media_type(value: &[u8]) -> Option<String> {
-    let value = std::str::from_utf8(value).ok()?;
-    Some(value.split(';').next()?.trim().to_ascii_lowercase())
-}
-
 /// JSON unless only protobuf is acceptable; no `Accept` header accepts everything.
-fn negotiate<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<Encoding> {
+fn negotiate<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<ContentType> {
     let mut any_header = false;
     let (mut json, mut protobuf) = (false, false);
     for value in values {
@@ -204,9 +185,9 @@ fn negotiate<'a>(values: impl Iterator<Item = &'a [u8]>) -> Option<Encoding> {
         }
     }
     if !any_header || json {
-        Some(Encoding::Json)
+        Some(ContentType::Json)
     } else if protobuf {
-        Some(Encoding::Protobuf)
+        Some(ContentType::Protobuf)
     } else {
         None
     }
@@ -277,16 +258,14 @@ mod tests {
     #[test]
     fn accept_prefers_json() {
         let n = |v: &[&str]| negotiate(v.iter().map(|s| s.as_bytes()));
-        assert_eq!(n(&[]), Some(Encoding::Json));
-        assert_eq!(n(&["application/x-protobuf"]), Some(Encoding::Protobuf));
-        assert_eq!(n(&["application/x-protobuf, application/json"]), Some(Encoding::Json));
-        assert_eq!(n(&["*/*"]), Some(Encoding::Json));
-        assert_eq!(n(&["application/json;q=0, application/x-protobuf"]), Some(Encoding::Protobuf));
+        assert_eq!(n(&[]), Some(ContentType::Json));
+        assert_eq!(n(&["application/x-protobuf"]), Some(ContentType::Protobuf));
+        assert_eq!(n(&["application/x-protobuf, application/json"]), Some(ContentType::Json));
+        assert_eq!(n(&["*/*"]), Some(ContentType::Json));
+        assert_eq!(
+            n(&["application/json;q=0, application/x-protobuf"]),
+            Some(ContentType::Protobuf)
+        );
         assert_eq!(n(&["text/html"]), None);
-    }
-
-    #[test]
-    fn media_type_drops_parameters() {
-        assert_eq!(media_type(b"Application/JSON; charset=utf-8").as_deref(), Some(JSON));
     }
 }

@@ -7,9 +7,9 @@
 //! ```text
 //! scheduler ─HTTP─▶ http.rs      transport rules (leader, 503, 405, 415, 400, 406)
 //!           ─▶ codec.rs          Call from JSON or protobuf
-//!           ─▶ master.rs         frameworks, offers (resources.rs), tasks, acknowledgements
+//!           ─▶ master/           frameworks, offers (resources.rs), tasks, acknowledgements
 //!           ─▶ agent.rs          one runner per task: fetcher.rs, then executor.rs
-//!           ─▶ master.rs         reports become status updates
+//!           ─▶ master/           reports become status updates
 //!           ─▶ codec.rs ─▶ http.rs   events as RecordIO records on the SUBSCRIBE stream
 //! ```
 //!

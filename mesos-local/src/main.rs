@@ -53,7 +53,9 @@ async fn main() -> ExitCode {
         )
         .init();
     let args = Args::parse();
-    let Ok(heartbeat_interval) = Duration::try_from_secs_f64(args.heartbeat_interval) else {
+    let interval =
+        Duration::try_from_secs_f64(args.heartbeat_interval).ok().filter(|d| !d.is_zero());
+    let Some(heartbeat_interval) = interval else {
         eprintln!("mesos-local: --heartbeat-interval must be a positive number of seconds");
         return ExitCode::from(2);
     };

@@ -9,7 +9,9 @@
 //!        ─▶ recordio.rs  RecordIO framing: "<len>\n<record>", bounded
 //!        ─▶ json.rs      one record ⇄ a message, when the content type is JSON
 //!        ─▶ proto/       Mesos v1 messages (prost types written by us; Mesos's field numbers)
+//!        ─▶ event.rs     a record as a typed event (type known, body present)
 //!        ─▶ rules/       Spark's rules: pure functions of conf, offers and state
+//!        ─▶ call.rs      the calls a scheduler sends, built by pure functions
 //!        ─▶ calls back out through client/
 //! ```
 //!
@@ -26,8 +28,8 @@
 //!   `proto::scheduler::{call, event}`).
 //! * [`event`]: [`event::Event`], the typed form of a stream record
 //!   (`Event::from_record(ContentType, &[u8])`, `Event::decode` for protobuf,
-//!   `Event::try_from(proto::scheduler::Event)`); a missing type or
-//!   body is an [`Error`], never a panic.
+//!   `Event::try_from(proto::scheduler::Event)`); a missing type or body is an [`Error`],
+//!   never a panic.
 //! * [`call`]: one constructor per call a scheduler sends (`call::subscribe`, `accept` with
 //!   `launch` operations, `decline`, `revive`, `suppress`, `kill`, `shutdown`,
 //!   `acknowledge` (an `Option`: only updates with a uuid), `reconcile`, `reconcile_all`,

@@ -13,6 +13,7 @@ use hyper::header::HeaderMap;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use mesos::event::Event;
+use mesos::json::ContentType;
 use mesos::proto::scheduler::Call;
 use mesos::proto::{
     command_info, value, CommandInfo, FrameworkId, FrameworkInfo, Offer, Resource, TaskId,
@@ -20,7 +21,6 @@ use mesos::proto::{
 };
 use mesos::recordio::RecordDecoder;
 use mesos_local::{ClusterConfig, LocalCluster};
-use prost::Message;
 
 /// Generous bound for anything the tests wait for.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
@@ -73,6 +73,27 @@ pub(crate) async fn post(
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.expect("body").to_bytes();
     (status, headers, body)
+}
+
+/// A protobuf POST with an `Accept` header.
+pub(crate) async fn post_accepting(
+    addr: SocketAddr,
+    accept: &str,
+    body: Vec<u8>,
+) -> (StatusCode, HeaderMap, Bytes) {
+    let mut sender = connect(addr).await;
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/scheduler")
+        .header("Host", addr.to_string())
+        .header("Content-Type", PROTOBUF)
+        .header("Accept", accept)
+        .body(Full::new(Bytes::from(body)))
+        .expect("request");
+    let response = sender.send_request(req).await.expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    (status, headers, response.into_body().collect().await.expect("body").to_bytes())
 }
 
 async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
@@ -160,8 +181,7 @@ pub(crate) async fn subscribe_raw(
 }
 
 pub(crate) fn encode_call(encoding: &str, call: &Call) -> Vec<u8> {
-    assert_eq!(encoding, PROTOBUF);
-    call.encode_to_vec()
+    content_type(encoding).encode(call)
 }
 
 impl Scheduler {
@@ -169,8 +189,8 @@ impl Scheduler {
     pub(crate) async fn next(&mut self) -> Option<Event> {
         loop {
             if let Some(record) = self.decoder.decode(&mut self.buf).expect("valid RecordIO") {
-                let event = mesos::proto::scheduler::Event::decode(record.as_ref())
-                    .expect("valid protobuf event");
+                let event: mesos::proto::scheduler::Event =
+                    content_type(self.encoding).decode(&record).expect("a valid event");
                 return Some(Event::try_from(event).expect("a known event"));
             }
             let frame = tokio::time::timeout(WAIT, self.body.frame()).await.ok()??;
@@ -244,6 +264,10 @@ impl Scheduler {
         ))
         .await
     }
+}
+
+fn content_type(mime: &str) -> ContentType {
+    ContentType::from_mime(mime).expect("a scheduler API content type")
 }
 
 pub(crate) fn shell(command: &str) -> CommandInfo {
