@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use mesos::client::{self, Config, Events, MasterUrl};
+use mesos::client::{self, Config, ContentType, Events, MasterUrl};
 use mesos::event::Event;
 use mesos::proto::{
     value, CommandInfo, FrameworkId, FrameworkInfo, Offer, Resource, TaskId, TaskInfo, TaskState,
@@ -300,5 +300,24 @@ async fn finds_the_leader_in_zookeeper() {
     let framework_id = subscribed(&mut events).await;
     limit("REVIVE", caller.call(call::revive(&framework_id, vec![]))).await.expect("REVIVE");
     session.close().await.expect("closed");
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn speaks_json_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = cluster(&dir).await;
+    let mut config = config(&cluster.master_url());
+    config.content_type = ContentType::Json;
+    let (mut events, caller) = client::subscribe(config).expect("client");
+    let framework_id = subscribed(&mut events).await;
+    let mut seen = Seen::default();
+    let offer = next_offer(&mut events, &mut seen).await;
+    let tasks = vec![task(&offer, "json-echo", "echo hi")];
+    let accept =
+        call::accept(&framework_id, vec![offer.id.clone()], vec![call::launch(tasks)], None);
+    limit("ACCEPT", caller.call(accept)).await.expect("ACCEPT accepted");
+    // FINISHED comes only after RUNNING was acknowledged: acks work in JSON too.
+    update(&mut events, &mut seen, "json-echo", TaskState::TaskFinished).await;
     cluster.shutdown().await;
 }
