@@ -117,10 +117,9 @@ impl Client {
 
     /// Creates every missing persistent node on the way to `path`, `path` included.
     pub async fn create_all(&self, path: &str) -> Result<()> {
-        let mut at = 0;
-        while at < path.len() {
-            at = path[at + 1..].find('/').map_or(path.len(), |i| at + 1 + i);
-            match self.create(&path[..at], &[], false, false).await {
+        let ends = path.match_indices('/').map(|(i, _)| i).chain([path.len()]);
+        for end in ends.filter(|&end| end > 0) {
+            match self.create(&path[..end], &[], false, false).await {
                 Err(Error::Zk { code: NODE_EXISTS, .. }) | Ok(_) => {}
                 Err(e) => return Err(e),
             }
