@@ -38,6 +38,70 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+
+    /// A Spark configuration value does not parse as its key's type (Spark's
+    /// `ConfigEntry`/`SparkConf` accessors reject it too).
+    #[error("{key} should be {expected}, but was {value:?}")]
+    ConfValue {
+        /// The configuration key.
+        key: String,
+        /// The value as configured.
+        value: String,
+        /// What Spark expects there.
+        expected: crate::rules::conf::ConfType,
+    },
+    /// `spark.mesos.constraints` (or `spark.mesos.driver.constraints`) is not
+    /// `attr:v1,v2;attr2:...` with distinct attributes (Spark's "Bad constraint string").
+    #[error("bad constraint string: {constraints:?}")]
+    BadConstraintString {
+        /// The whole constraint string.
+        constraints: String,
+    },
+    /// A constraint on a SCALAR or RANGES attribute holds a value that is not a number.
+    #[error("constraint on attribute {attribute:?} has non-numeric value {value:?}")]
+    ConstraintNotNumeric {
+        /// The attribute.
+        attribute: String,
+        /// The offending value.
+        value: String,
+    },
+    /// A `key:value` item of a Mesos label string does not have exactly one unescaped `:`.
+    #[error("malformed label: {label:?}")]
+    MalformedLabel {
+        /// The item, escapes still in it.
+        label: String,
+    },
+    /// A port in `spark.mesos.executor.docker.portmaps` is not a 32-bit integer.
+    #[error("port mapping has non-numeric port {port:?}")]
+    PortMappingNotNumeric {
+        /// The offending port text.
+        port: String,
+    },
+    /// Both `secret.names` and `secret.values` are set for one task kind.
+    #[error("cannot specify both value-type and reference-type secrets ({task})")]
+    SecretKindsMixed {
+        /// Driver or executor secrets.
+        task: crate::rules::secrets::SecretTask,
+    },
+    /// `secret.envkeys` or `secret.filenames` lists a different number of targets than there
+    /// are secrets.
+    #[error("{targets} secret {target}s given for {secrets} {task} secrets")]
+    SecretTargetCount {
+        /// Driver or executor secrets.
+        task: crate::rules::secrets::SecretTask,
+        /// Environment variables or files.
+        target: crate::rules::secrets::SecretTarget,
+        /// How many secrets are configured.
+        secrets: usize,
+        /// How many targets are configured.
+        targets: usize,
+    },
+    /// A port the executor needs (`spark.blockManager.port`) lies in no offered `ports` range.
+    #[error("port {port} is in no offered ports range")]
+    PortNotOffered {
+        /// The port.
+        port: u64,
+    },
     /// A protobuf body is truncated or corrupt.
     #[error("bad protobuf: {0}")]
     Protobuf(#[from] prost::DecodeError),

@@ -11,14 +11,18 @@
 //! * [`server`] runs the daemon in-process and speaks raw protocol to it.
 //! * [`jvm_service`] runs Spark's own JVM external shuffle service (standalone or Mesos).
 //! * [`pki`] issues certificates for the TLS tests.
+//! * [`mesos_scenarios`] reads the Mesos backend oracle's scenario and call fixtures.
+//! * [`spark_jvm`] starts JVMs that build a `SparkContext` (Java 17 flags, pinned environment).
 //! * [`zookeeper`] runs a real ZooKeeper server from the Spark jars.
 
 pub mod daemon;
 pub mod fixture;
 pub mod jvm_service;
+pub mod mesos_scenarios;
 pub mod pki;
 pub mod server;
 pub mod spark_driver;
+pub mod spark_jvm;
 pub mod zookeeper;
 
 use std::collections::hash_map::DefaultHasher;
