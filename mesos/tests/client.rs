@@ -290,6 +290,10 @@ async fn subscribes_then_calls_carry_stream_and_framework_ids_and_auth() {
     // The second call reuses the kept-alive connection.
     caller.clone().call(mesos::call::suppress(&framework_id, vec![])).await.expect("accepted");
     assert_eq!(mock.next().await.kind(), call::Type::Suppress);
+
+    drop(events);
+    let revive = mesos::call::revive(&framework_id, vec![]);
+    assert!(matches!(caller.call(revive).await, Err(Error::NotSubscribed)));
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use mesos::client::{self, Config, Events, MasterUrl};
+use mesos::client::{self, Config, ContentType, Events, MasterUrl};
 use mesos::event::Event;
 use mesos::proto::{
     value, CommandInfo, FrameworkId, FrameworkInfo, Offer, Resource, TaskId, TaskInfo, TaskState,
@@ -23,7 +23,7 @@ async fn cluster(dir: &tempfile::TempDir) -> LocalCluster {
         agents: 1,
         resources: "cpus:4;mem:2048".into(),
         work_dir: dir.path().to_owned(),
-        heartbeat_interval: Duration::from_millis(300),
+        heartbeat_interval: Duration::from_millis(500),
         status_update_retry: Duration::from_millis(300),
         allocation_interval: Duration::from_millis(50),
         kill_grace: Duration::from_millis(500),
@@ -43,7 +43,7 @@ fn config(url: &str) -> Config {
     let mut config = Config::new(url.parse().expect("master URL"), framework);
     config.backoff_initial = Duration::from_millis(50);
     config.backoff_max = Duration::from_millis(500);
-    config.missed_heartbeats = 3;
+    config.missed_heartbeats = 4;
     config.request_timeout = Duration::from_secs(10);
     config
 }
@@ -70,40 +70,66 @@ async fn wait_for<T>(
 }
 
 async fn subscribed(events: &mut Events) -> FrameworkId {
-    wait_for(events, "SUBSCRIBED", |e| match e {
-        Ok(Event::Subscribed(s)) => Some(s.framework_id.clone()),
-        _ => None,
-    })
-    .await
+    loop {
+        let found = wait_for(events, "SUBSCRIBED", |e| match e {
+            Ok(Event::Subscribed(s)) => Some(Some(s.framework_id.clone())),
+            // An automatic acknowledgement racing the lost stream fails; the master sends
+            // the update again after the re-subscription.
+            Err(Error::NotSubscribed | Error::Status { status: 400 | 403, .. }) => Some(None),
+            _ => None,
+        })
+        .await;
+        if let Some(id) = found {
+            return id;
+        }
+    }
 }
 
-async fn offer(events: &mut Events) -> Offer {
+/// Events read while waiting for another one, for later waits (updates for several tasks
+/// interleave, and an offer may come while an update is awaited).
+#[derive(Default)]
+struct Seen(Vec<Event>);
+
+impl Seen {
+    fn take(&mut self, mut pick: impl FnMut(&Event) -> bool) -> Option<Event> {
+        let i = self.0.iter().position(&mut pick)?;
+        Some(self.0.remove(i))
+    }
+}
+
+async fn next_offer(events: &mut Events, seen: &mut Seen) -> Offer {
+    let first = |e: &Event| match e {
+        Event::Offers(offers) => offers.first().cloned(),
+        _ => None,
+    };
+    if let Some(offer) = seen.take(|e| first(e).is_some()).as_ref().and_then(first) {
+        return offer;
+    }
     wait_for(events, "an offer", |e| match e {
-        Ok(Event::Offers(offers)) => offers.first().cloned(),
-        _ => None,
+        Ok(Event::Heartbeat) | Err(_) => None,
+        Ok(event) => first(event).or_else(|| {
+            seen.0.push(event.clone());
+            None
+        }),
     })
     .await
 }
 
-/// Waits until `task` has been reported in `state`, by any update since `seen` was made
-/// (updates for several tasks interleave).
-async fn update(
-    events: &mut Events,
-    seen: &mut Vec<TaskStatus>,
-    task: &str,
-    state: TaskState,
-) -> TaskStatus {
-    let matches = |s: &TaskStatus| s.task_id.value == task && s.state() == state;
-    if let Some(i) = seen.iter().position(matches) {
-        return seen.remove(i);
+/// Waits until `task` has been reported in `state`.
+async fn update(events: &mut Events, seen: &mut Seen, task: &str, state: TaskState) -> TaskStatus {
+    let matching = |e: &Event| match e {
+        Event::Update(s) if s.task_id.value == task && s.state() == state => Some(s.clone()),
+        _ => None,
+    };
+    if let Some(status) = seen.take(|e| matching(e).is_some()).as_ref().and_then(matching) {
+        return status;
     }
     wait_for(events, &format!("{task} in {state:?}"), |e| match e {
-        Ok(Event::Update(s)) if matches(s) => Some(s.clone()),
-        Ok(Event::Update(s)) => {
-            seen.push(s.clone());
+        Ok(Event::Heartbeat) | Err(_) => None,
+        Ok(event) => matching(event).or_else(|| {
+            seen.0.push(event.clone());
             None
-        }
-        _ => None,
+        }),
     })
     .await
 }
@@ -138,17 +164,42 @@ async fn lifecycle_against_the_local_cluster() {
     let cluster = cluster(&dir).await;
     let (mut events, caller) = client::subscribe(config(&cluster.master_url())).expect("client");
     let framework_id = subscribed(&mut events).await;
-    let mut seen = Vec::new();
+    let mut seen = Seen::default();
 
     // Two real processes: one exits, one runs until killed. Auto-acknowledgement is what lets
     // `echo` get past RUNNING to FINISHED (later updates wait behind an unacknowledged one).
-    let offer = offer(&mut events).await;
-    let tasks = vec![task(&offer, "echo", "echo hi"), task(&offer, "sleeper", "sleep 30")];
-    let accept =
-        call::accept(&framework_id, vec![offer.id.clone()], vec![call::launch(tasks)], None);
+    let offer = next_offer(&mut events, &mut seen).await;
+    let tasks = vec![
+        task(&offer, "echo", "echo hi"),
+        task(&offer, "sleeper", "sleep 30"),
+        task(&offer, "stopper", "sleep 30"),
+    ];
+    let accept = call::accept(
+        &framework_id,
+        vec![offer.id.clone()],
+        vec![call::launch(tasks)],
+        Some(call::filters(Duration::ZERO)),
+    );
     limit("ACCEPT", caller.call(accept)).await.expect("ACCEPT accepted");
     let running = update(&mut events, &mut seen, "sleeper", TaskState::TaskRunning).await;
     update(&mut events, &mut seen, "echo", TaskState::TaskFinished).await;
+
+    update(&mut events, &mut seen, "stopper", TaskState::TaskRunning).await;
+
+    // A command task's executor is named after it: SHUTDOWN stops it; MESSAGE is accepted.
+    let agent = running.agent_id.clone().expect("agent id");
+    let shutdown = call::shutdown(&framework_id, "stopper".into(), agent.clone());
+    limit("SHUTDOWN", caller.call(shutdown)).await.expect("SHUTDOWN accepted");
+    update(&mut events, &mut seen, "stopper", TaskState::TaskKilled).await;
+    let message = call::message(&framework_id, agent, "sleeper".into(), b"hello".to_vec());
+    limit("MESSAGE", caller.call(message)).await.expect("MESSAGE accepted");
+
+    // DECLINE with filters and SUPPRESS.
+    let rest = next_offer(&mut events, &mut seen).await;
+    let filters = Some(call::filters(Duration::from_secs(60)));
+    let decline = call::decline(&framework_id, vec![rest.id.clone()], filters);
+    limit("DECLINE", caller.call(decline)).await.expect("DECLINE accepted");
+    limit("SUPPRESS", caller.call(call::suppress(&framework_id, vec![]))).await.expect("SUPPRESS");
 
     let agent_id = running.agent_id.clone();
     let kill = call::kill(&framework_id, "sleeper".into(), agent_id.clone(), None);
@@ -175,7 +226,7 @@ async fn lifecycle_against_the_local_cluster() {
     .await;
     assert_eq!(subscribed(&mut events).await, framework_id);
 
-    // Heartbeats stop: after 3 missed intervals the client gives up on the stream.
+    // Heartbeats stop: after 4 missed intervals the client gives up on the stream.
     cluster.pause_heartbeats(true);
     wait_for(&mut events, "HeartbeatsMissed", |e| {
         matches!(e, Err(Error::HeartbeatsMissed { .. })).then_some(())
@@ -252,3 +303,21 @@ async fn finds_the_leader_in_zookeeper() {
     cluster.shutdown().await;
 }
 
+#[tokio::test]
+async fn speaks_json_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = cluster(&dir).await;
+    let mut config = config(&cluster.master_url());
+    config.content_type = ContentType::Json;
+    let (mut events, caller) = client::subscribe(config).expect("client");
+    let framework_id = subscribed(&mut events).await;
+    let mut seen = Seen::default();
+    let offer = next_offer(&mut events, &mut seen).await;
+    let tasks = vec![task(&offer, "json-echo", "echo hi")];
+    let accept =
+        call::accept(&framework_id, vec![offer.id.clone()], vec![call::launch(tasks)], None);
+    limit("ACCEPT", caller.call(accept)).await.expect("ACCEPT accepted");
+    // FINISHED comes only after RUNNING was acknowledged: acks work in JSON too.
+    update(&mut events, &mut seen, "json-echo", TaskState::TaskFinished).await;
+    cluster.shutdown().await;
+}

@@ -144,15 +144,16 @@ pub fn subscribe(config: Config) -> Result<(Events, Caller)> {
     });
     let caller = Caller::new(Arc::clone(&shared));
     let driver = tokio::spawn(subscription::drive(caller.clone(), tx));
-    Ok((Events { rx, driver }, caller))
+    Ok((Events { rx, driver, shared }, caller))
 }
 
 /// The event stream: `recv` (or the [`futures::Stream`] impl) until `None`. Dropping it
-/// closes the subscription.
+/// closes the subscription; calls then fail with `NotSubscribed`.
 #[derive(Debug)]
 pub struct Events {
     rx: mpsc::Receiver<Result<Event>>,
     driver: JoinHandle<()>,
+    shared: Arc<Shared>,
 }
 
 impl Events {
@@ -171,8 +172,10 @@ impl futures::Stream for Events {
 }
 
 impl Drop for Events {
+    // Without the stream, calls would quote a dead stream id: they get `NotSubscribed`.
     fn drop(&mut self) {
         self.driver.abort();
+        self.shared.update_session(|s| s.stream = None);
     }
 }
 

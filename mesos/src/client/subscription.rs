@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
 use hyper::StatusCode;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
@@ -101,6 +102,56 @@ fn failover_timeout(seconds: Option<f64>) -> Duration {
     seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()).unwrap_or(Duration::ZERO)
 }
 
+/// An accepted SUBSCRIBE: its connection, the stream body, its id and its master.
+struct Opened {
+    _conn: Connection,
+    body: Incoming,
+    stream_id: String,
+    endpoint: Endpoint,
+}
+
+/// Finds the leader and SUBSCRIBEs, following redirects, up to the stream's first byte.
+async fn open_stream(caller: &Caller) -> Result<Opened, End> {
+    let shared = caller.shared();
+    let config = &shared.config;
+    let mut endpoint = leader(&config.master, config.tls.is_some()).await.map_err(End::Retry)?;
+    let body = Bytes::from(config.content_type.encode(&subscribe_call(caller)));
+    let head = RequestHead {
+        content_type: config.content_type,
+        authorization: shared.authorization.as_ref(),
+        stream_id: None,
+    };
+    let mut redirects = 0;
+    loop {
+        let mut conn = Connection::open(&endpoint, config.tls.as_ref(), config.request_timeout)
+            .await
+            .map_err(End::Retry)?;
+        let response =
+            conn.post(&head, body.clone(), config.subscribe_timeout).await.map_err(End::Retry)?;
+        match response.status() {
+            StatusCode::OK => {
+                let stream_id = http::stream_id(&response).map_err(End::Retry)?;
+                http::check_content_type(&response, config.content_type).map_err(End::Fatal)?;
+                let body = response.into_body();
+                return Ok(Opened { _conn: conn, body, stream_id, endpoint });
+            }
+            StatusCode::TEMPORARY_REDIRECT => {
+                redirects += 1;
+                if redirects > config.max_redirects {
+                    return Err(End::Retry(Error::TooManyRedirects { max: config.max_redirects }));
+                }
+                endpoint = http::redirect_target(&response, endpoint.tls).map_err(End::Retry)?;
+                tracing::info!(%endpoint, "SUBSCRIBE redirected to the leading master");
+            }
+            status => {
+                let error = http::status_error(response, config.request_timeout).await;
+                let retry = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+                return Err(if retry { End::Retry(error) } else { End::Fatal(error) });
+            }
+        }
+    }
+}
+
 /// One subscription, from finding the master to the stream breaking.
 async fn subscribe_once(
     caller: &Caller,
@@ -109,60 +160,12 @@ async fn subscribe_once(
     backoff: &mut Backoff,
     lost_since: &mut Option<Instant>,
 ) -> End {
+    let Opened { _conn, mut body, stream_id, endpoint } = match open_stream(caller).await {
+        Ok(opened) => opened,
+        Err(end) => return end,
+    };
     let shared = caller.shared();
     let config = &shared.config;
-    let mut endpoint = match leader(&config.master, config.tls.is_some()).await {
-        Ok(endpoint) => endpoint,
-        Err(e) => return End::Retry(e),
-    };
-    let body = Bytes::from(config.content_type.encode(&subscribe_call(caller)));
-    let head = RequestHead {
-        content_type: config.content_type,
-        authorization: shared.authorization.as_ref(),
-        stream_id: None,
-    };
-    let mut redirects = 0;
-    let (_conn, response) = loop {
-        let opened = Connection::open(&endpoint, config.tls.as_ref(), config.request_timeout).await;
-        let mut conn = match opened {
-            Ok(conn) => conn,
-            Err(e) => return End::Retry(e),
-        };
-        let response = match conn.post(&head, body.clone(), config.subscribe_timeout).await {
-            Ok(response) => response,
-            Err(e) => return End::Retry(e),
-        };
-        match response.status() {
-            StatusCode::OK => break (conn, response),
-            StatusCode::TEMPORARY_REDIRECT => {
-                redirects += 1;
-                if redirects > config.max_redirects {
-                    return End::Retry(Error::TooManyRedirects { max: config.max_redirects });
-                }
-                endpoint = match http::redirect_target(&response, endpoint.tls) {
-                    Ok(next) => next,
-                    Err(e) => return End::Retry(e),
-                };
-                tracing::info!(%endpoint, "SUBSCRIBE redirected to the leading master");
-            }
-            status => {
-                let error = http::status_error(response, config.request_timeout).await;
-                return if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-                    End::Retry(error)
-                } else {
-                    End::Fatal(error)
-                };
-            }
-        }
-    };
-    let stream_id = match http::stream_id(&response) {
-        Ok(id) => id,
-        Err(e) => return End::Retry(e),
-    };
-    if let Err(e) = http::check_content_type(&response, config.content_type) {
-        return End::Fatal(e);
-    }
-    let mut body = response.into_body();
     let decoder = RecordDecoder::new(config.max_record_len);
     let mut buf = BytesMut::new();
     // Until SUBSCRIBED says how often heartbeats come, the subscribe timeout guards.
