@@ -48,7 +48,7 @@ fn spark_driver_runs_on_the_bridge() {
     let harness = JavaHarness::get().expect("compiling the Java harness");
     let binary = backend_binary();
     let jar = bridge_jar();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let record = dir.path().join("requests.jsonl");
 
     let mut cmd = Command::new("java");
@@ -80,10 +80,10 @@ fn spark_driver_runs_on_the_bridge() {
     assert!(lines.contains(&"kill true"), "{stdout}");
     assert_eq!(lines.last(), Some(&"stopped"), "{stdout}");
 
-    let recorded = std::fs::read_to_string(&record).unwrap();
+    let recorded = std::fs::read_to_string(&record).expect("the stub's record file");
     let requests: Vec<serde_json::Value> =
-        recorded.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let types: Vec<&str> = requests.iter().map(|r| r["type"].as_str().unwrap()).collect();
+        recorded.lines().map(|l| serde_json::from_str(l).expect("a JSON request line")).collect();
+    let types: Vec<&str> = requests.iter().map(|r| r["type"].as_str().expect("a type")).collect();
     assert_eq!(types.first(), Some(&"start"), "{recorded}");
     assert_eq!(types.last(), Some(&"stop"), "{recorded}");
     let start = &requests[0];
@@ -91,7 +91,7 @@ fn spark_driver_runs_on_the_bridge() {
     assert_eq!(start["appName"], "bridge-test");
     assert_eq!(start["user"], spark_jvm::SPARK_USER);
     assert_eq!(start["conf"]["spark.master"], "spark-mesos://127.0.0.1:5050");
-    let driver_url = start["driverUrl"].as_str().unwrap();
+    let driver_url = start["driverUrl"].as_str().expect("a driver URL");
     assert!(driver_url.starts_with("spark://CoarseGrainedScheduler@127.0.0.1:"), "{driver_url}");
     assert!(requests.iter().any(|r| r["type"] == "requestTotal" && r["total"] == 3), "{recorded}");
     assert!(
