@@ -8,10 +8,11 @@
 //!          Mesos client and the core underneath
 //! ```
 
+// Tests may unwrap: a panic there is a failed test, not a peer crashing us.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod bridge;
 pub mod coarse;
 pub mod error;
 
-pub use error::Error;
+pub use error::{Error, Result};

@@ -177,6 +177,167 @@ pub enum Error {
         /// The name sent.
         name: String,
     },
+
+    /// No ZooKeeper server in the list accepted a session.
+    #[error("no ZooKeeper server in {servers} accepted a session")]
+    ZkUnreachable {
+        /// The server list tried.
+        servers: String,
+    },
+    /// A ZooKeeper server answered an operation with an error code (`NONODE` is -101,
+    /// `NODEEXISTS` -110, see `KeeperException.Code`).
+    #[error("ZooKeeper {op} of {path:?} failed with code {code}")]
+    Zk {
+        /// The operation.
+        op: &'static str,
+        /// The node path.
+        path: String,
+        /// ZooKeeper's error code.
+        code: i32,
+    },
+    /// A ZooKeeper packet was shorter than its own fields say.
+    #[error("malformed ZooKeeper packet: {needed} bytes needed, {left} left")]
+    ZkMalformed {
+        /// Bytes the next field needs.
+        needed: usize,
+        /// Bytes left in the packet.
+        left: usize,
+    },
+    /// A ZooKeeper packet length was negative or over the limit.
+    #[error("ZooKeeper packet length {len} outside 0..={max}")]
+    ZkPacketSize {
+        /// The length received.
+        len: i32,
+        /// The largest accepted.
+        max: usize,
+    },
+    /// A ZooKeeper string was not UTF-8.
+    #[error("ZooKeeper string is not UTF-8")]
+    ZkNotUtf8,
+    /// The ZooKeeper session ended (connection lost, session expired or closed).
+    #[error("ZooKeeper session lost")]
+    ZkSessionLost,
+    /// A ZooKeeper operation got no answer within twice the session timeout.
+    #[error("ZooKeeper {op} timed out")]
+    ZkTimeout {
+        /// The operation.
+        op: &'static str,
+    },
+    /// The master group in ZooKeeper has no `json.info_` member.
+    #[error("no Mesos master has joined the group at {path}")]
+    NoLeadingMaster {
+        /// The group's path.
+        path: String,
+    },
+    /// A master's group node holds no usable `MasterInfo` JSON address.
+    #[error("ZooKeeper node {node} holds no usable MasterInfo")]
+    BadMasterInfo {
+        /// The node's path.
+        node: String,
+    },
+
+    /// A master URL that is none of the accepted forms.
+    #[error("bad master URL {url:?}: {reason}")]
+    MasterUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Connecting to a master failed.
+    #[error("cannot connect to the master at {master}")]
+    Connect {
+        /// `host:port` tried.
+        master: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A master's host is not a valid TLS server name.
+    #[error("{host:?} is not a valid TLS server name")]
+    TlsServerName {
+        /// The host.
+        host: String,
+    },
+    /// A master is to be reached over TLS (`https://`) but no TLS configuration was given.
+    #[error("TLS to the master needs a TLS configuration")]
+    TlsNotConfigured,
+    /// A wait ran past its bound.
+    #[error("timed out waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: &'static str,
+    },
+    /// HTTP trouble on a master connection.
+    #[error(transparent)]
+    Http(#[from] hyper::Error),
+    /// A header could not be built or a received one is malformed.
+    #[error("bad {header} header")]
+    BadHeader {
+        /// The header.
+        header: &'static str,
+    },
+    /// A SUBSCRIBE reply carries no `Mesos-Stream-Id`.
+    #[error("SUBSCRIBE reply has no Mesos-Stream-Id")]
+    NoStreamId,
+    /// The master answered in a media type other than the one asked for.
+    #[error("master answered with content type {content_type:?}")]
+    UnexpectedContentType {
+        /// The `Content-Type` received (at most 64 characters).
+        content_type: String,
+    },
+    /// A 307 whose `Location` names no master.
+    #[error("redirect to unusable location {location:?}")]
+    BadRedirect {
+        /// The `Location` received (at most 256 characters).
+        location: String,
+    },
+    /// More redirects than allowed for one request.
+    #[error("more than {max} redirects")]
+    TooManyRedirects {
+        /// The limit.
+        max: u32,
+    },
+    /// A master answered with a status the API does not expect here (4xx, 5xx, or a 503
+    /// that outlasted the retries).
+    #[error("master answered {status}: {body}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the reply body (at most 1 KiB, lossy UTF-8).
+        body: String,
+    },
+    /// A call before the first SUBSCRIBED, or while re-subscribing.
+    #[error("not subscribed")]
+    NotSubscribed,
+    /// No event, heartbeats included, arrived for this long: the stream is presumed dead.
+    #[error("no event from the master for {waited:?}")]
+    HeartbeatsMissed {
+        /// How long the client waited.
+        waited: std::time::Duration,
+    },
+    /// The master ended the SUBSCRIBE stream.
+    #[error("the master closed the event stream")]
+    StreamEnded,
+    /// Re-subscribing kept failing past the framework's failover timeout; the master has
+    /// removed the framework by now.
+    #[error("framework {framework_id} could not re-subscribe within its failover timeout of {failover:?}")]
+    FailoverTimeoutPassed {
+        /// The framework.
+        framework_id: String,
+        /// `FrameworkInfo.failover_timeout`.
+        failover: std::time::Duration,
+    },
+    /// Spark's configuration names a Mesos secret but no principal.
+    #[error("a Mesos secret is configured without a principal")]
+    SecretWithoutPrincipal,
+    /// A `spark.mesos.principal.file` / `spark.mesos.secret.file` could not be read.
+    #[error("cannot read the credential file {path}")]
+    CredentialFile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

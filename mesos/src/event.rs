@@ -220,6 +220,34 @@ mod tests {
     }
 
     #[test]
+    fn a_json_stream_in_odd_chunks_becomes_typed_events() {
+        use crate::recordio::{self, RecordDecoder};
+        let mut stream = bytes::BytesMut::new();
+        for record in [
+            r#"{"type":"SUBSCRIBED","subscribed":{"framework_id":{"value":"fw"}}}"#,
+            r#"{"type":"HEARTBEAT"}"#,
+            r#"{"type":"RESCIND","rescind":{"offer_id":{"value":"o1"}}}"#,
+        ] {
+            recordio::encode(record.as_bytes(), &mut stream);
+        }
+        let decoder = RecordDecoder::default();
+        let mut buf = bytes::BytesMut::new();
+        let mut events = Vec::new();
+        for chunk in stream.chunks(7) {
+            buf.extend_from_slice(chunk);
+            while let Some(record) = decoder.decode(&mut buf).unwrap() {
+                events.push(Event::from_record(ContentType::Json, &record).unwrap());
+            }
+        }
+        let subscribed =
+            Subscribed { framework_id: "fw".into(), heartbeat_interval: None, master_info: None };
+        assert_eq!(
+            events,
+            [Event::Subscribed(subscribed), Event::Heartbeat, Event::Rescind("o1".into())]
+        );
+    }
+
+    #[test]
     fn corrupt_bytes_are_a_protobuf_error() {
         for bytes in [&[0x08][..], &[0x12, 0x05, 0x0a], &[0xff, 0xff, 0xff]] {
             assert!(matches!(Event::decode(bytes), Err(Error::Protobuf(_))), "{bytes:?}");

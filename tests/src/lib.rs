@@ -13,6 +13,7 @@
 //! * [`pki`] issues certificates for the TLS tests.
 //! * [`mesos_scenarios`] reads the Mesos backend oracle's scenario and call fixtures.
 //! * [`spark_jvm`] starts JVMs that build a `SparkContext` (Java 17 flags, pinned environment).
+//! * [`zookeeper`] runs a real ZooKeeper server from the Spark jars.
 
 pub mod daemon;
 pub mod fixture;
@@ -22,6 +23,7 @@ pub mod pki;
 pub mod server;
 pub mod spark_driver;
 pub mod spark_jvm;
+pub mod zookeeper;
 
 use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsStr;
