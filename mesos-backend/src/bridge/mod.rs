@@ -8,4 +8,6 @@
 //! The wire format is described in `docs/mesos-bridge.md`.
 
 pub mod protocol;
+pub mod runtime;
 pub mod stub;
+pub mod translate;

@@ -21,6 +21,7 @@ public final class BridgeDriver {
                 .setMaster(args[0])
                 .setAppName("bridge-test")
                 .set("spark.mesos.rs.backend.path", args[1])
+                .set("spark.mesos.rs.stub", "true")
                 .set("spark.mesos.rs.stub.record", args[2])
                 .set("spark.mesos.rs.stub.frameworkId", args[3])
                 .set("spark.driver.host", "127.0.0.1")
