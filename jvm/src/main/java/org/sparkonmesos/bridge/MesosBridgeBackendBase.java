@@ -212,6 +212,10 @@ abstract class MesosBridgeBackendBase extends CoarseGrainedSchedulerBackend {
             case "executorFailed":
                 LOG.info("Mesos executor {} ended in {}: {}", executorId,
                         event.path("state").asText(), message);
+                if (stopping) {
+                    // The driver endpoint is gone or going; Spark's own stop() removes them.
+                    break;
+                }
                 removeExecutor(executorId, new ExecutorProcessLost(
                         event.path("state").asText() + ": " + message, Option.empty(),
                         type.equals("executorFailed")));
