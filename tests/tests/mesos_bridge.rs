@@ -1,7 +1,8 @@
 //! The JVM bridge under a real Spark 3.5.6 driver: the plugin jar (`scripts/build-jvm.sh`) is
 //! found through `ServiceLoader` for a `spark-mesos://` master, starts our
 //! `spark-mesos-backend` (the stub for now), takes the framework id as the application id,
-//! forwards Spark's requests and stops the child with the context.
+//! forwards Spark's requests and stops the child with the context; and a PySpark job whose
+//! executors our backend launches on a `mesos-local` cluster.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -102,4 +103,55 @@ fn spark_driver_runs_on_the_bridge() {
     );
     // The stub exits on `stop`; the driver's stop() waited for it (its log says the code).
     assert!(stderr.contains("Mesos backend exited with 0"), "{stderr}");
+}
+
+/// A PySpark 3.5.6 job end to end: the bridge, the real runtime (client + coarse core), a
+/// local Mesos cluster running the executors; the app id is the cluster's framework id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyspark_job_runs_on_mesos_local_through_the_bridge() {
+    if !require_real_spark() {
+        return;
+    }
+    let python = repo_root().join(".venv/bin/python");
+    let binary = backend_binary();
+    let jar = bridge_jar();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cluster = mesos_local::LocalCluster::start(mesos_local::ClusterConfig {
+        resources: "cpus:2;mem:4096;disk:10240;ports:[31000-32000]".into(),
+        work_dir: dir.path().join("mesos"),
+        ..Default::default()
+    })
+    .await
+    .expect("starting mesos-local");
+    let home = Command::new(&python)
+        .args(["-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"])
+        .output()
+        .expect("running python");
+    let home = String::from_utf8_lossy(&home.stdout).trim().to_owned();
+
+    let mut cmd = tokio::process::Command::new(&python);
+    cmd.arg(repo_root().join("tests/python/mesos_bridge_job.py"))
+        .arg(cluster.master_addr().to_string())
+        .arg(&jar)
+        .arg(&binary)
+        .arg(&home)
+        .arg(&python)
+        .env("SPARK_LOCAL_IP", "127.0.0.1")
+        .env_remove("SPARK_HOME")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let output =
+        shuffle_tests::limit("the PySpark job", cmd.output()).await.expect("running python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "job failed: {}\n{stderr}\n{stdout}", output.status);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let app_id = lines.iter().find_map(|l| l.strip_prefix("appId ")).expect("an app id");
+    assert!(
+        cluster.tasks().iter().any(|t| t.framework_id.value == app_id),
+        "no task of framework {app_id} on the cluster\n{stderr}"
+    );
+    assert!(lines.contains(&"sum 999000"), "{stdout}");
+    assert_eq!(lines.last(), Some(&"stopped"), "{stdout}");
+    cluster.shutdown().await;
 }
