@@ -251,4 +251,3 @@ async fn finds_the_leader_in_zookeeper() {
     session.close().await.expect("closed");
     cluster.shutdown().await;
 }
-
