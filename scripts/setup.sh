@@ -58,6 +58,18 @@ else
   did+=("pip installed pyspark==$pyspark_version into .venv")
 fi
 
+# 3. Optional (SETUP_SPARK4=1): pyspark 4.0.1 into <repo>/.venv-spark4, whose Scala 2.13 jars
+# scripts/build-jvm.sh compiles the bridge's second jar against. About 500 MB and minutes to
+# install, so not by default.
+spark4_version=4.0.1
+if [ "${SETUP_SPARK4:-}" = 1 ] && ! compgen -G "$repo/.venv-spark4/lib/python*/site-packages/pyspark/jars/spark-core_2.13-*.jar" >/dev/null; then
+  echo "setup: installing pyspark==$spark4_version into $repo/.venv-spark4 (about 500 MB)"
+  python3 -m venv "$repo/.venv-spark4"
+  "$repo/.venv-spark4/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "pyspark==$spark4_version"
+  did+=("pip installed pyspark==$spark4_version into .venv-spark4")
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: warning: cargo not found; install Rust >= 1.85 (https://rustup.rs) to build" >&2
 fi

@@ -20,6 +20,9 @@ fi
 echo "== scripts/setup.sh"
 scripts/setup.sh
 
+echo "== scripts/build-jvm.sh"
+scripts/build-jvm.sh
+
 echo "== cargo build --workspace --all-targets"
 cargo build --workspace --all-targets --quiet
 

@@ -1,16 +1,22 @@
 //! The process a Spark driver's JVM bridge starts: bridge requests on stdin, events on stdout,
 //! logs on stderr (see `docs/mesos-bridge.md`).
 //!
-//! For now it serves [`mesos_backend::bridge::stub::Stub`]: it registers no framework with a
-//! Mesos master and launches no executor.
+//! It serves [`mesos_backend::bridge::runtime`] (the Mesos client and the coarse core), or
+//! [`mesos_backend::bridge::stub::Stub`] when the driver's conf sets
+//! `spark.mesos.rs.stub=true`: a stand-in that registers nothing with a master.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
 
-use mesos_backend::bridge::protocol::{self, Event, Request, MAX_LINE};
-use mesos_backend::bridge::stub::{Stub, RECORD_KEY};
+use mesos_backend::bridge::protocol::{self, Event, Request, Start, MAX_LINE};
+use mesos_backend::bridge::runtime;
+use mesos_backend::bridge::stub::{Stub, RECORD_KEY, STUB_KEY};
 use mesos_backend::Error;
+use tokio::sync::mpsc;
+
+/// Requests read ahead of the runtime; the driver sends a handful per minute.
+const REQUEST_QUEUE: usize = 64;
 
 fn main() -> ExitCode {
     match serve() {
@@ -22,42 +28,95 @@ fn main() -> ExitCode {
     }
 }
 
-fn send(out: &mut impl Write, event: &Event) -> Result<(), Error> {
+fn send(event: &Event) -> Result<(), Error> {
+    let mut out = io::stdout().lock();
     out.write_all(&protocol::encode_event(event))?;
     out.flush()?;
     Ok(())
 }
 
+/// Reads requests until `start`, answering anything else with `error`.
+fn read_start(input: &mut impl io::BufRead, line: &mut Vec<u8>) -> Result<Option<Start>, Error> {
+    while protocol::read_line(input, MAX_LINE, line)? {
+        match protocol::decode_request(line) {
+            Ok(Request::Start(start)) => return Ok(Some(start)),
+            Ok(other) => send(&Event::Error {
+                message: Error::BridgeUnexpected { request: other.kind(), state: "before start" }
+                    .to_string(),
+            })?,
+            Err(e) => send(&Event::Error { message: e.to_string() })?,
+        }
+    }
+    Ok(None)
+}
+
 fn serve() -> Result<(), Error> {
-    let mut input = BufReader::new(io::stdin().lock());
-    let mut out = io::stdout().lock();
-    let mut stub = Stub::new(format!("stub-{}-0000", std::process::id()));
-    let mut record: Option<File> = None;
+    let mut input = BufReader::new(io::stdin());
     let mut line = Vec::new();
-    // End of input means the driver is gone: nothing is left to serve.
-    while protocol::read_line(&mut input, MAX_LINE, &mut line)? {
-        let request = match protocol::decode_request(&line) {
-            Ok(request) => request,
-            Err(e) => {
-                eprintln!("spark-mesos-backend: {e}");
-                send(&mut out, &Event::Error { message: e.to_string() })?;
-                continue;
+    let Some(start) = read_start(&mut input, &mut line)? else { return Ok(()) };
+    let mut record = match start.conf.get(RECORD_KEY) {
+        Some(path) => Some(OpenOptions::new().create(true).append(true).open(path)?),
+        None => None,
+    };
+    write_record(&mut record, &line)?;
+    if start.conf.get(STUB_KEY).map(String::as_str) == Some("true") {
+        return serve_stub(start, input, record);
+    }
+
+    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
+    // Blocking stdin on its own thread; the runtime sees end of input as a closed channel.
+    std::thread::spawn(move || {
+        let mut line = Vec::new();
+        loop {
+            match protocol::read_line(&mut input, MAX_LINE, &mut line) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    eprintln!("spark-mesos-backend: {e}");
+                    return;
+                }
             }
-        };
-        eprintln!("spark-mesos-backend: {} request", request.kind());
-        if let Request::Start(start) = &request {
-            if let Some(path) = start.conf.get(RECORD_KEY) {
-                record = Some(OpenOptions::new().create(true).append(true).open(path)?);
+            let _ = write_record(&mut record, &line);
+            match protocol::decode_request(&line) {
+                Ok(request) => {
+                    if tx.blocking_send(request).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("spark-mesos-backend: {e}");
+                    let _ = send(&Event::Error { message: e.to_string() });
+                }
             }
         }
-        if let Some(file) = record.as_mut() {
-            file.write_all(&line)?;
-            file.write_all(b"\n")?;
-        }
+    });
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(runtime::run(start, rx, send))
+}
+
+fn write_record(record: &mut Option<File>, line: &[u8]) -> Result<(), Error> {
+    if let Some(file) = record.as_mut() {
+        file.write_all(line)?;
+        file.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn serve_stub(
+    start: Start,
+    mut input: impl io::BufRead,
+    mut record: Option<File>,
+) -> Result<(), Error> {
+    let mut stub = Stub::new(format!("stub-{}-0000", std::process::id()));
+    let mut request = Request::Start(start);
+    let mut line = Vec::new();
+    loop {
+        eprintln!("spark-mesos-backend: stub: {} request", request.kind());
         match stub.handle(&request) {
             Ok(reply) => {
                 for event in &reply.events {
-                    send(&mut out, event)?;
+                    send(event)?;
                 }
                 if reply.exit {
                     return Ok(());
@@ -65,9 +124,25 @@ fn serve() -> Result<(), Error> {
             }
             Err(e) => {
                 eprintln!("spark-mesos-backend: {e}");
-                send(&mut out, &Event::Error { message: e.to_string() })?;
+                send(&Event::Error { message: e.to_string() })?;
+            }
+        }
+        // End of input means the driver is gone: nothing is left to serve.
+        loop {
+            if !protocol::read_line(&mut input, MAX_LINE, &mut line)? {
+                return Ok(());
+            }
+            write_record(&mut record, &line)?;
+            match protocol::decode_request(&line) {
+                Ok(next) => {
+                    request = next;
+                    break;
+                }
+                Err(e) => {
+                    eprintln!("spark-mesos-backend: {e}");
+                    send(&Event::Error { message: e.to_string() })?;
+                }
             }
         }
     }
-    Ok(())
 }

@@ -62,9 +62,10 @@ pub struct Start {
     pub spark_home: Option<String>,
     /// The whole SparkConf.
     pub conf: BTreeMap<String, String>,
-    /// `sc.executorEnvs`: the environment executors are launched with.
+    /// `sc.executorEnvs` as `[name, value]` pairs in Spark's iteration order, which the
+    /// executors' command line keeps.
     #[serde(default)]
-    pub executor_env: BTreeMap<String, String>,
+    pub executor_env: Vec<(String, String)>,
 }
 
 /// The `requestTotal` request.
@@ -217,11 +218,11 @@ mod tests {
 
     #[test]
     fn start_round_trips_in_camel_case() {
-        let line = br#"{"type":"start","version":1,"appName":"pi","driverUrl":"spark://CoarseGrainedScheduler@127.0.0.1:4040","user":"me","sparkHome":null,"conf":{"spark.cores.max":"2"},"executorEnv":{"PYSPARK_PYTHON":"python3"}}"#;
+        let line = br#"{"type":"start","version":1,"appName":"pi","driverUrl":"spark://CoarseGrainedScheduler@127.0.0.1:4040","user":"me","sparkHome":null,"conf":{"spark.cores.max":"2"},"executorEnv":[["PYSPARK_PYTHON","python3"]]}"#;
         let Request::Start(start) = decode_request(line).unwrap() else { panic!("not start") };
         assert_eq!(start.app_name, "pi");
         assert_eq!(start.conf["spark.cores.max"], "2");
-        assert_eq!(start.executor_env["PYSPARK_PYTHON"], "python3");
+        assert_eq!(start.executor_env, vec![("PYSPARK_PYTHON".to_owned(), "python3".to_owned())]);
         assert_eq!(start.spark_home, None);
     }
 

@@ -8,6 +8,9 @@
 use crate::bridge::protocol::{Event, Request};
 use crate::Error;
 
+/// Conf key that, set to `true`, makes the bridge process serve the stub.
+pub const STUB_KEY: &str = "spark.mesos.rs.stub";
+
 /// Conf key naming the framework id the stub reports; defaulted by the caller when absent.
 pub const FRAMEWORK_ID_KEY: &str = "spark.mesos.rs.stub.frameworkId";
 
@@ -75,8 +78,6 @@ impl Stub {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::bridge::protocol::{Kill, Start, PROTOCOL_VERSION};
 
@@ -88,7 +89,7 @@ mod tests {
             user: "u".into(),
             spark_home: None,
             conf: conf.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            executor_env: BTreeMap::new(),
+            executor_env: Vec::new(),
         })
     }
 

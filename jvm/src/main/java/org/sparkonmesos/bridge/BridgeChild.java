@@ -75,7 +75,9 @@ final class BridgeChild {
                 line.reset();
                 try {
                     onEvent.accept(event);
-                } catch (RuntimeException e) {
+                } catch (Exception e) {
+                    // Scala code throws checked exceptions undeclared (SparkException); none
+                    // may end this thread, or the child's stdout would close under it.
                     LOG.error("Handling Mesos backend event {} failed", event, e);
                 }
             }

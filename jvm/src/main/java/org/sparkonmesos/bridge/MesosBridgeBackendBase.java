@@ -185,11 +185,12 @@ abstract class MesosBridgeBackendBase extends CoarseGrainedSchedulerBackend {
         for (Tuple2<String, String> kv : conf.getAll()) {
             confNode.put(kv._1(), kv._2());
         }
-        ObjectNode env = start.putObject("executorEnv");
+        // Pairs in Spark's iteration order: the executors' command line keeps that order.
+        ArrayNode env = start.putArray("executorEnv");
         Iterator<Tuple2<String, String>> it = sc.executorEnvs().iterator();
         while (it.hasNext()) {
             Tuple2<String, String> kv = it.next();
-            env.put(kv._1(), kv._2());
+            env.addArray().add(kv._1()).add(kv._2());
         }
         return start;
     }
@@ -211,6 +212,10 @@ abstract class MesosBridgeBackendBase extends CoarseGrainedSchedulerBackend {
             case "executorFailed":
                 LOG.info("Mesos executor {} ended in {}: {}", executorId,
                         event.path("state").asText(), message);
+                if (stopping) {
+                    // The driver endpoint is gone or going; Spark's own stop() removes them.
+                    break;
+                }
                 removeExecutor(executorId, new ExecutorProcessLost(
                         event.path("state").asText() + ": " + message, Option.empty(),
                         type.equals("executorFailed")));

@@ -1,0 +1,158 @@
+//! The real backend behind the bridge: the Mesos scheduler client underneath, the coarse core
+//! deciding, and bridge events for the driver. The only I/O of the bridge besides the pipes.
+//!
+//! ```text
+//! Start ─▶ CoarseConfig + FrameworkInfo ─▶ client::subscribe ─▶ (Events, Caller)
+//! loop: master event | driver request | stop deadline ─▶ CoarseBackend::handle ─▶ calls
+//!       translate::from_mesos / launched ─▶ bridge events
+//! ```
+//! Ends after TEARDOWN (the core sends it once stopped and its executors are gone or the
+//! shutdown timeout passed), or when the master's stream ends for good.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use mesos::client::{self, Caller, Credentials, MasterUrl};
+use mesos::proto::scheduler::call::Type as CallType;
+use mesos::rules::conf::SparkConf;
+use tokio::sync::mpsc;
+
+use crate::bridge::protocol::{Event, Request, Start};
+use crate::bridge::translate;
+use crate::coarse::{
+    framework_info, Action, CoarseBackend, CoarseConfig, DriverEnv, FrameworkEnv, Input, Outcome,
+};
+use crate::Error;
+
+/// The master URL scheme the bridge's driver uses; Mesos's client takes the rest.
+pub const SCHEME: &str = "spark-mesos://";
+
+/// Serves one driver: subscribes as `start` says, then turns `requests` and the master's
+/// events into calls, and reports to `send`.
+pub async fn run(
+    start: Start,
+    mut requests: mpsc::Receiver<Request>,
+    mut send: impl FnMut(&Event) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let conf: SparkConf = start.conf.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env = |name: &str| std::env::var(name).ok();
+    let driver_env = DriverEnv {
+        spark_user: start.user.clone(),
+        spark_home: start.spark_home.clone(),
+        executor_uri: env("SPARK_EXECUTOR_URI"),
+        executor_envs: Some(start.executor_env.clone()),
+    };
+    let config = CoarseConfig::new(&conf, &driver_env)?;
+    let registration = framework_info(
+        &conf,
+        &FrameworkEnv {
+            spark_user: start.user.clone(),
+            ui_web_url: None,
+            public_dns: env("SPARK_PUBLIC_DNS"),
+            principal_fallback: None,
+            secret_fallback: None,
+        },
+    )?;
+    let master = conf.get("spark.master").unwrap_or_default();
+    let master: MasterUrl = master.strip_prefix(SCHEME).unwrap_or(master).parse()?;
+    let mut client_config = client::Config::new(master, registration.info);
+    client_config.credentials =
+        Credentials::from_spark_conf(|k| conf.get(k).map(str::to_owned), env)?;
+    // The core acknowledges updates itself, after handling them, as Spark does.
+    client_config.auto_acknowledge = false;
+    let (mut events, caller) = client::subscribe(client_config)?;
+
+    let mut backend = CoarseBackend::new(config, Instant::now());
+    let mut hosts = HashMap::new();
+    let mut requests_open = true;
+    loop {
+        let deadline = backend.next_deadline();
+        let input = tokio::select! {
+            event = events.recv() => match event {
+                Some(Ok(event)) => {
+                    translate::note_hosts(&event, &mut hosts);
+                    if let Some(out) = translate::from_mesos(&event) {
+                        send(&out)?;
+                    }
+                    Input::Event(Box::new(event))
+                }
+                Some(Err(e)) => {
+                    eprintln!("spark-mesos-backend: Mesos stream: {e}");
+                    continue;
+                }
+                // The master refused us, or the failover timeout passed: nothing to serve.
+                None => return Ok(()),
+            },
+            request = requests.recv(), if requests_open => match request {
+                Some(Request::RequestTotal(r)) => {
+                    Input::RequestTotalExecutors { total: r.total, host_to_local_task_count: Vec::new() }
+                }
+                Some(Request::Kill(k)) => Input::KillExecutors(k.executor_ids),
+                Some(Request::Stop) => Input::Stop,
+                Some(Request::Start(_)) => {
+                    send(&Event::Error { message: "start after start".to_owned() })?;
+                    continue;
+                }
+                // The driver is gone: stop as if it had said so.
+                None => {
+                    requests_open = false;
+                    Input::Stop
+                }
+            },
+            () = sleep_until(deadline) => Input::Tick,
+        };
+        let outcome = backend.handle(input, Instant::now());
+        if apply(outcome, &caller, &mut backend, &hosts, &mut send).await? {
+            return Ok(());
+        }
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep(at.saturating_duration_since(Instant::now())).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Performs the core's actions; `true` once TEARDOWN went out.
+async fn apply(
+    outcome: Outcome,
+    caller: &Caller,
+    backend: &mut CoarseBackend,
+    hosts: &HashMap<String, String>,
+    send: &mut impl FnMut(&Event) -> Result<(), Error>,
+) -> Result<bool, Error> {
+    if let Some(e) = outcome.error {
+        eprintln!("spark-mesos-backend: {e}");
+    }
+    let mut torn_down = false;
+    for action in outcome.actions {
+        match action {
+            Action::Call(call) => {
+                for event in translate::launched(&call, hosts) {
+                    send(&event)?;
+                }
+                let teardown = call.r#type == Some(CallType::Teardown as i32);
+                if let Err(e) = caller.call(*call).await {
+                    eprintln!("spark-mesos-backend: call failed: {e}");
+                }
+                torn_down |= teardown;
+            }
+            Action::RegisterWithShuffleService { agent_id, host, port, .. } => {
+                // Not wired yet: reported as failed so the next RUNNING retries.
+                eprintln!(
+                    "spark-mesos-backend: shuffle service registration with {host}:{port} is not \
+                     supported yet"
+                );
+                backend.shuffle_registration_failed(&agent_id);
+            }
+        }
+    }
+    // Give the master a moment to take TEARDOWN before the connection closes with us.
+    if torn_down {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(torn_down)
+}
