@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh Debian machine (run as root): everything the tests need besides
-# a Rust toolchain. Installs a JDK if javac is missing and pyspark 3.5.6 (which carries the
-# Spark jars the interop tests run against) into <repo>/.venv if its jars are missing.
+# a Rust toolchain. Installs a JDK if javac is missing, pyspark 3.5.6 (which carries the
+# Spark jars the interop tests run against) into <repo>/.venv if its jars are missing, and
+# systemd if systemd-analyze is missing.
 # Set SPARK_JARS_DIR to use an existing directory of Spark 3.5.6 jars instead.
 set -euo pipefail
 
@@ -56,6 +57,12 @@ else
     "pyspark==$pyspark_version"
   jars=$(venv_jars) || { echo "setup: pyspark installed but no Spark jars found" >&2; exit 1; }
   did+=("pip installed pyspark==$pyspark_version into .venv")
+fi
+
+# 3. systemd-analyze, which checks the unit in deploy/systemd (tests/tests/deploy.rs).
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "setup: systemd-analyze not found, installing systemd"
+  apt_install systemd
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
