@@ -3,9 +3,11 @@
 # target for RUNS inputs or at most SECONDS, whichever comes first, then its corpus minimized
 # with `cargo fuzz cmin`. One summary line per target goes to stdout:
 #
-#   target=frame runs=10000000 execs_per_sec=41234 seconds=243 crashes=0 corpus_before=812 corpus_after=377
+#   target=frame runs=10000000 execs_per_sec=41234 seconds=243 exit=0 crashes=0 corpus_start=63
+#     corpus_end=274 corpus_minimized=246
 #
-#   scripts/fuzz-campaign.sh [RUNS] [SECONDS_PER_TARGET] [SANITIZER]   (10000000 3600 none)
+#   scripts/fuzz-campaign.sh [RUNS] [SECONDS_PER_TARGET] [SANITIZER] [TARGET...]
+#   (defaults: 10000000 3600 none, every target)
 #
 # Seeds and builds through scripts/fuzz.sh (1 s a target), so the corpora start from the same
 # golden vectors. SANITIZER none trades the address sanitizer's checks for about three times
@@ -18,6 +20,9 @@ runs=${1:-10000000}
 secs=${2:-3600}
 sanitizer=${3:-none}
 targets=(frame message sasl auth_engine cipher index)
+if [ $# -gt 3 ]; then
+  targets=("${@:4}")
+fi
 
 bash "$repo/scripts/fuzz.sh" 1 >&2
 cd "$repo/fuzz"
@@ -32,9 +37,11 @@ for target in "${targets[@]}"; do
   done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   took=$(sed -n 's/.*Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+  end=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' "$log" | tail -1)
   crashes=$(find "artifacts/$target" -type f 2>/dev/null | wc -l)
   cargo fuzz cmin --sanitizer "$sanitizer" "$target" >"logs/$target-cmin.log" 2>&1 || true
   after=$(find "corpus/$target" -type f | wc -l)
   echo "target=$target runs=${done_runs:-?} execs_per_sec=${rate:-?} seconds=${took:-?}" \
-    "exit=$status crashes=$crashes corpus_before=$before corpus_after=$after"
+    "exit=$status crashes=$crashes corpus_start=$before corpus_end=${end:-?}" \
+    "corpus_minimized=$after"
 done
