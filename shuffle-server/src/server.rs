@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
+use crate::metrics::{self, counter};
 use crate::state::State;
 use crate::{cleaner, conn};
 
@@ -88,6 +89,7 @@ struct Refusals {
 
 impl Refusals {
     fn refused(&mut self, peer: SocketAddr, limit: usize) {
+        counter!(metrics::NUM_REFUSED_CONNECTIONS).increment(1);
         self.unlogged += 1;
         let now = Instant::now();
         if self.last_logged.is_some_and(|at| now.duration_since(at) < REFUSAL_LOG_PERIOD) {

@@ -274,6 +274,7 @@ async fn connections_over_the_limit_are_accepted_and_closed_at_once() {
             Ok(n) => panic!("{n} bytes from a connection over the limit"),
         }
     }
+    assert_eq!(daemon.metric("numRefusedConnections"), Some(3.0));
     let log = daemon.log();
     assert!(log.contains("connection limit reached"), "{log}");
     assert!(log.contains(&format!("limit={MAX}")), "{log}");
