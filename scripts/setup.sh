@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh Debian machine (run as root): everything the tests need besides
-# a Rust toolchain. Installs a JDK if javac is missing and pyspark 3.5.6 (which carries the
-# Spark jars the interop tests run against) into <repo>/.venv if its jars are missing.
+# a Rust toolchain. Installs a JDK if javac is missing, pyspark 3.5.6 (which carries the
+# Spark jars the interop tests run against) into <repo>/.venv if its jars are missing, and
+# systemd if systemd-analyze is missing.
 # Set SPARK_JARS_DIR to use an existing directory of Spark 3.5.6 jars instead.
 set -euo pipefail
 
@@ -68,6 +69,12 @@ if [ "${SETUP_SPARK4:-}" = 1 ] && ! compgen -G "$repo/.venv-spark4/lib/python*/s
   "$repo/.venv-spark4/bin/python" -m pip install --quiet --disable-pip-version-check \
     "pyspark==$spark4_version"
   did+=("pip installed pyspark==$spark4_version into .venv-spark4")
+fi
+
+# 4. systemd-analyze, which checks the unit in deploy/systemd (tests/tests/deploy.rs).
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "setup: systemd-analyze not found, installing systemd"
+  apt_install systemd
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -7,8 +7,9 @@
 //! - [`sendfile`]: the loopback ceiling, a bare `sendfile(2)` loop.
 //! - [`procstat`]: memory and CPU time of a process from `/proc`.
 //! - [`inproc`]: our daemon in-process, for criterion benches and the smoke test.
+//! - [`soak`]: our daemon under mixed traffic for a long run, killed and restarted halfway.
 //!
-//! Binaries: `shuffle-load` (`run`, `compare`) and `sendfile-loop`.
+//! Binaries: `shuffle-load` (`run`, `compare`), `shuffle-soak` and `sendfile-loop`.
 
 pub mod compare;
 pub mod inproc;
@@ -16,3 +17,4 @@ pub mod layout;
 pub mod load;
 pub mod procstat;
 pub mod sendfile;
+pub mod soak;

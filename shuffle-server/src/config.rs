@@ -150,8 +150,11 @@ pub struct Config {
     /// (`spark.shuffle.service.index.cache.size`, default `100m`; a bare number is bytes,
     /// because the service reads it with `byteStringAsBytes`). `0` disables the cache.
     pub index_cache_size: u64,
-    /// Client connections served at once; more wait in the kernel backlog
-    /// (`spark.shuffle.service.rs.maxConnections`, default 4096).
+    /// Client connections served at once; one more is accepted and closed at once, with a
+    /// log line (`spark.shuffle.service.rs.maxConnections`). The default follows the soft file
+    /// limit: what it leaves after [`Config::max_open_files`] (half the limit when that is
+    /// unset) and a reserve, between 16 and 65536 (see
+    /// [`crate::limits::default_max_connections`]).
     pub max_connections: usize,
     /// Largest inbound frame accepted; a longer one closes the connection
     /// (`spark.shuffle.service.rs.maxFrameLength`, size, default `16m`).
@@ -217,7 +220,7 @@ impl Default for Config {
             connection_timeout: Some(Duration::from_secs(120)),
             max_chunks_being_transferred: i64::MAX as u64,
             index_cache_size: 100 << 20,
-            max_connections: 4096,
+            max_connections: crate::limits::default_max_connections(None),
             max_frame_len: 16 << 20,
             max_open_files: None,
             cleaner_interval: Duration::from_secs(30),
@@ -304,6 +307,10 @@ impl Config {
         }
         if let Some((key, v)) = get(keys::MAX_OPEN_FILES) {
             c.max_open_files = Some(int_in(key, v, 1, i32::MAX.into())? as usize);
+        }
+        // The connection limit's default depends on the open-file bound, whichever key set it.
+        if get(keys::MAX_CONNECTIONS).is_none() {
+            c.max_connections = crate::limits::default_max_connections(c.max_open_files);
         }
         if let Some((key, v)) = get(keys::CLEANER_INTERVAL) {
             let secs = time(key, v, TimeUnit::Seconds)?;
@@ -824,7 +831,7 @@ fn unescape(s: &str) -> Result<String, &'static str> {
         spark.network.crypto.saslFallback (true), spark.shuffle.service.rs.allowedLocalDirRoots,\n  \
         spark.shuffle.service.db.enabled (true), spark.shuffle.service.rs.host (0.0.0.0),\n  \
         spark.shuffle.service.rs.stateDir, spark.shuffle.service.rs.metricsPort (-1 = off),\n  \
-        spark.shuffle.service.rs.maxConnections (4096), \
+        spark.shuffle.service.rs.maxConnections (from the file limit; more are closed), \
         spark.shuffle.service.rs.maxFrameLength (16m),\n  \
         spark.shuffle.service.rs.maxOpenFiles (from the file limit; set, a quarter kept open),\n  \
         spark.shuffle.service.rs.appIdleTimeout (unset = off; cleans apps without a Mesos \
@@ -851,6 +858,10 @@ pub struct Cli {
     /// Sets a Spark property, e.g. --conf spark.shuffle.io.connectionTimeout=60s (repeatable)
     #[arg(long = "conf", short = 'c', value_name = "KEY=VALUE")]
     pub conf: Vec<String>,
+    /// Log line format on stderr: text, or json (one object per line with Spark 4's
+    /// structured-logging keys ts, level, msg, context, logger)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub log_format: crate::logging::LogFormat,
 }
 
 impl Cli {
@@ -966,6 +977,15 @@ mod tests {
         assert!(c.db_enabled);
         assert!(!c.authenticate);
         assert_eq!(c.metrics_port, None);
+    }
+
+    #[test]
+    fn connection_limit_defaults_to_the_file_limit_left() {
+        let soft = crate::limits::file_limit().expect("file limit").soft;
+        let c = Config::from_properties(&props(&[(keys::MAX_OPEN_FILES, "100")])).expect("ok");
+        assert_eq!(c.max_connections, crate::limits::connections_for(soft, 100));
+        let set = props(&[(keys::MAX_OPEN_FILES, "100"), (keys::MAX_CONNECTIONS, "7")]);
+        assert_eq!(Config::from_properties(&set).expect("ok").max_connections, 7);
     }
 
     #[test]
@@ -1162,7 +1182,9 @@ mod tests {
     fn help_documents_every_flag() {
         use clap::CommandFactory;
         let help = Cli::command().render_long_help().to_string();
-        for flag in ["--host", "--port", "--state-dir", "--properties-file", "--conf", "--help"] {
+        let flags =
+            ["--host", "--port", "--state-dir", "--properties-file", "--conf", "--log-format"];
+        for flag in flags.into_iter().chain(["--help"]) {
             assert!(help.contains(flag), "{flag} missing from --help");
         }
     }

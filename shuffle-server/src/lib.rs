@@ -8,7 +8,9 @@
 //! and keeps open. [`state`] holds what connections share; [`config`] reads Spark's keys.
 //! [`drivers`] keeps registered Mesos drivers and their heartbeats, and the [`cleaner`]
 //! removes the applications whose driver went away. [`tls`] lets TLS clients share the
-//! shuffle port with plaintext ones.
+//! shuffle port with plaintext ones. Around them, for running it as a service: [`limits`]
+//! (the file limit), [`logging`] (text or Spark-style JSON lines) and [`systemd`] (readiness
+//! and watchdog notifications).
 
 pub mod auth;
 mod cache;
@@ -21,6 +23,8 @@ pub mod error;
 pub mod file_region;
 pub mod handler;
 pub mod index;
+pub mod limits;
+pub mod logging;
 pub mod metrics;
 pub mod open_files;
 mod prehashed;
@@ -29,6 +33,7 @@ pub mod resolver;
 pub mod server;
 pub mod state;
 pub mod stream;
+pub mod systemd;
 pub mod tls;
 
 pub use config::Config;

@@ -49,6 +49,8 @@ pub const CLEANED_BYTES: &str = "cleanedBytes";
 pub const CLEANED_FILES: &str = "cleanedFiles";
 /// Gauge: block streams currently open (ours).
 pub const ACTIVE_STREAMS: &str = "activeStreams";
+/// Counter: connections closed at once because `maxConnections` were open (ours).
+pub const NUM_REFUSED_CONNECTIONS: &str = "numRefusedConnections";
 /// Counter: authentication handshakes refused, wrong secrets included (ours).
 pub const NUM_AUTH_FAILURES: &str = "numAuthFailures";
 
@@ -121,6 +123,7 @@ fn describe() {
     describe_counter!(CLEANED_FILES, Unit::Count, "Files deleted by application cleanup");
     describe_gauge!(ACTIVE_STREAMS, Unit::Count, "Open block streams");
     describe_counter!(NUM_AUTH_FAILURES, Unit::Count, "Authentication handshakes refused");
+    describe_counter!(NUM_REFUSED_CONNECTIONS, Unit::Count, "Connections closed at the limit");
 }
 
 /// Longest request head accepted; a scrape request is a few hundred bytes.

@@ -84,21 +84,8 @@ impl OpenFileBudget {
     pub fn for_daemon(max_open_files: Option<usize>, max_connections: usize) -> Self {
         match max_open_files {
             Some(max) => Self::explicit(max),
-            None => Self::from_limit(soft_file_limit(), max_connections),
+            None => Self::from_limit(crate::limits::soft_file_limit(), max_connections),
         }
-    }
-}
-
-/// The soft `RLIMIT_NOFILE` of this process; 1024, Linux's usual default, if it cannot be
-/// read.
-pub fn soft_file_limit() -> u64 {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: `limit` is a valid rlimit for the call to fill.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    if rc == 0 {
-        limit.rlim_cur
-    } else {
-        1024
     }
 }
 
@@ -396,7 +383,7 @@ mod tests {
             OpenFileBudget { slots: 1024, kept: 256 }
         );
         let now = OpenFileBudget::for_daemon(None, 16);
-        assert_eq!(now, OpenFileBudget::from_limit(soft_file_limit(), 16));
+        assert_eq!(now, OpenFileBudget::from_limit(crate::limits::soft_file_limit(), 16));
         assert!(now.kept > 0 && now.kept < now.slots);
     }
 

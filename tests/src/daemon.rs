@@ -1,7 +1,9 @@
 //! Our `shuffle-server` binary as a child process: started on 127.0.0.1 (port 0, or a given
 //! port to restart on) with its metrics endpoint on, stopped with SIGTERM or SIGKILL, scraped
-//! for metrics.
+//! for metrics. [`Options`] adds flags, environment variables and a soft file limit to start
+//! under, for the tests of how it runs as a service.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -35,6 +37,21 @@ pub fn binary() -> &'static Path {
     })
 }
 
+/// How to start a daemon beyond its state dir.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options<'a> {
+    /// Shuffle port; `0` picks a free one.
+    pub port: u16,
+    /// `--conf KEY=VALUE` settings.
+    pub conf: &'a [&'a str],
+    /// Further command-line arguments, e.g. `--log-format json`.
+    pub args: &'a [&'a str],
+    /// Environment variables, e.g. `NOTIFY_SOCKET`.
+    pub env: &'a [(&'a str, &'a OsStr)],
+    /// Soft `RLIMIT_NOFILE` the daemon starts with (set by `sh -c 'ulimit -Sn N; exec …'`).
+    pub soft_file_limit: Option<u64>,
+}
+
 /// A running daemon; killed when dropped.
 #[derive(Debug)]
 pub struct Daemon {
@@ -57,13 +74,27 @@ impl Daemon {
     /// a killed daemon where its clients will look for it. The metrics endpoint still gets a
     /// free port.
     pub fn start_on(state_dir: &Path, port: u16, conf: &[&str]) -> Self {
-        let mut cmd = Command::new(binary());
-        cmd.args(["--host", "127.0.0.1", "--port", &port.to_string(), "--state-dir"])
+        Self::start_with(state_dir, &Options { port, conf, ..Options::default() })
+    }
+
+    /// Starts a daemon as `options` say and waits until it listens.
+    pub fn start_with(state_dir: &Path, options: &Options<'_>) -> Self {
+        let mut cmd = match options.soft_file_limit {
+            Some(limit) => {
+                let mut sh = Command::new("sh");
+                sh.args(["-c", &format!("ulimit -Sn {limit} && exec \"$0\" \"$@\"")]).arg(binary());
+                sh
+            }
+            None => Command::new(binary()),
+        };
+        cmd.args(["--host", "127.0.0.1", "--port", &options.port.to_string(), "--state-dir"])
             .arg(state_dir);
         cmd.args(["--conf", "spark.shuffle.service.rs.metricsPort=0"]);
-        for c in conf {
+        for c in options.conf {
             cmd.args(["--conf", c]);
         }
+        cmd.args(options.args);
+        cmd.envs(options.env.iter().copied());
         Self::spawn(cmd)
     }
 
@@ -176,8 +207,13 @@ pub fn metric_value(text: &str, name: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
-/// The value after `key` in a log line, up to the next space.
+/// The value after `key` (`name=`) in a log line, up to the next space; in a JSON line
+/// (`--log-format json`), the string value of `"name"`.
 fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let start = line.find(key)? + key.len();
-    line[start..].split_whitespace().next()
+    if let Some(at) = line.find(key) {
+        return line[at + key.len()..].split_whitespace().next();
+    }
+    let json_key = format!("\"{}\":\"", key.trim_end_matches('='));
+    let start = line.find(&json_key)? + json_key.len();
+    line[start..].split('"').next()
 }

@@ -177,6 +177,28 @@ pub fn require_real_spark() -> bool {
     false
 }
 
+/// Gate for tests that need the command `name` (installed by `scripts/setup.sh` from the
+/// Debian package `package`), on the same terms as [`require_real_spark`]: true when it is
+/// on the `PATH`; otherwise a panic when `CI` is set, else a loud `SKIPPED` line and false.
+pub fn require_command(name: &str, package: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", "command -v \"$0\"", name])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return true;
+    }
+    assert!(!in_ci(), "CI is set but {name} is missing: run scripts/setup.sh (apt: {package})");
+    let line = format!(
+        "\n*** SKIPPED: {}: missing {name} (Debian package {package}). Run scripts/setup.sh \
+         to enable this test. ***\n",
+        std::thread::current().name().unwrap_or("test")
+    );
+    let _ = io::stderr().write_all(line.as_bytes());
+    false
+}
+
 /// Compiled `tests/java` sources plus the Spark jars: runs Java main classes for tests.
 ///
 /// [`JavaHarness::get`] compiles every `*.java` under `tests/java` with `javac` against
