@@ -43,21 +43,20 @@ pub async fn run(
         executor_envs: Some(start.executor_env.clone()),
     };
     let config = CoarseConfig::new(&conf, &driver_env)?;
-    let registration = framework_info(
+    let credentials = Credentials::from_spark_conf(|k| conf.get(k).map(str::to_owned), env)?;
+    let info = framework_info(
         &conf,
         &FrameworkEnv {
             spark_user: start.user.clone(),
             ui_web_url: None,
             public_dns: env("SPARK_PUBLIC_DNS"),
-            principal_fallback: None,
-            secret_fallback: None,
         },
+        credentials.as_ref(),
     )?;
     let master = conf.get("spark.master").unwrap_or_default();
     let master: MasterUrl = master.strip_prefix(SCHEME).unwrap_or(master).parse()?;
-    let mut client_config = client::Config::new(master, registration.info);
-    client_config.credentials =
-        Credentials::from_spark_conf(|k| conf.get(k).map(str::to_owned), env)?;
+    let mut client_config = client::Config::new(master, info);
+    client_config.credentials = credentials;
     // The core acknowledges updates itself, after handling them, as Spark does.
     client_config.auto_acknowledge = false;
     let (mut events, caller) = client::subscribe(client_config)?;
