@@ -210,7 +210,7 @@ public final class LaunchOracle {
           case "offers": {
             List<Protos.Offer> offers = new ArrayList<>();
             for (String item : step.subList(1, step.size())) {
-              offers.add(Offers.offer(item.substring("offer ".length()), "oracle-framework"));
+              offers.add(mesosoracle.ScenarioFile.offer(item.substring("offer ".length()), "oracle-framework"));
             }
             sched.resourceOffers(sched.driver, offers);
             for (Protos.Offer o : offers) {

@@ -15,7 +15,7 @@ import org.apache.mesos.Protos;
  * Parser for the scenario files under {@code mesos/tests/fixtures/} (format documented at the
  * top of each file and in {@code docs/mesos-backend-oracle.md}).
  */
-final class ScenarioFile {
+public final class ScenarioFile {
   /** One scenario: its configuration on top of the file's defaults, and its steps. */
   static final class Scenario {
     final String name;
@@ -125,9 +125,12 @@ final class ScenarioFile {
     into.put(kv.substring(0, eq), kv.substring(eq + 1));
   }
 
-  /** `offer <offer-id> <agent-id> <hostname> <item>...` */
-  static Protos.Offer offer(String spec, String frameworkId) {
-    String[] w = spec.split("\\s+");
+  /**
+   * `offer <offer-id> <agent-id> <hostname> <item>...`; also the offer syntax of
+   * tests/java/mesoslaunch's launch cases.
+   */
+  public static Protos.Offer offer(String spec, String frameworkId) {
+    String[] w = spec.trim().split("\\s+");
     if (w.length < 3) {
       throw new IllegalArgumentException("offer needs <offer-id> <agent-id> <hostname>");
     }
