@@ -1,5 +1,6 @@
 package mesosrest;
 
+import mesosrecording.NoMasterDriver;
 import org.apache.mesos.Scheduler;
 import org.apache.mesos.SchedulerDriver;
 import org.apache.spark.SparkConf;
@@ -7,7 +8,7 @@ import org.apache.spark.scheduler.cluster.mesos.BlackHoleMesosClusterPersistence
 import org.apache.spark.scheduler.cluster.mesos.MesosClusterScheduler;
 import scala.Option;
 
-/** Spark's MesosClusterScheduler with a RecordingDriver in place of libmesos's driver. */
+/** Spark's MesosClusterScheduler with a driver that needs no master (and no libmesos). */
 public final class OracleScheduler extends MesosClusterScheduler {
   public OracleScheduler(SparkConf conf) {
     super(new BlackHoleMesosClusterPersistenceEngineFactory(), conf);
@@ -24,6 +25,6 @@ public final class OracleScheduler extends MesosClusterScheduler {
       Option<Object> checkpoint,
       Option<Object> failoverTimeout,
       Option<String> frameworkId) {
-    return new RecordingDriver(scheduler);
+    return new NoMasterDriver(scheduler, "oracle-framework");
   }
 }
