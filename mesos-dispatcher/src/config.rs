@@ -26,8 +26,9 @@ Options:
                           Takes precedence over defined properties in properties-file.
 
 This build serves the REST submission API (v1) on --port and keeps submitted drivers in an
-in-memory queue. It does not connect to the Mesos master yet, so drivers stay QUEUED: launching
-them, the web UI on --webui-port and ZooKeeper persistence (--zk) come with the Mesos half.
+in-memory queue; the web UI and Prometheus metrics (/metrics) are on --webui-port. It does not
+connect to the Mesos master yet, so drivers stay QUEUED: launching them and ZooKeeper
+persistence (--zk) come with the Mesos half.
 ";
 
 /// What the command line asks for.
@@ -46,7 +47,7 @@ pub struct DispatcherConfig {
     pub host: String,
     /// `--port` (7077): the REST port.
     pub port: u16,
-    /// `--webui-port` (8081): the web UI's port (no web UI yet).
+    /// `--webui-port` (8081): the web UI's port (drivers pages and `/metrics`).
     pub webui_port: u16,
     /// `--master` without its `mesos://` prefix, as Spark keeps it in `spark.master`.
     pub master: String,

@@ -67,6 +67,14 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// Binding the web UI port failed.
+    #[error("web UI on {addr}: {source}")]
+    WebUi {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A Spark rule rejected the driver's properties (constraints, labels, container, secrets).
     #[error(transparent)]
     Rules(#[from] mesos::Error),

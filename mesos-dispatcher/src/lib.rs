@@ -8,12 +8,16 @@
 //! [`launch`] is the pure launch core of Spark's `MesosClusterScheduler`: offers and status
 //! updates in, driver TaskInfos, declines and queue states out. The Mesos connection that
 //! feeds it (and sends its calls) is not here yet.
+//!
+//! [`webui`] serves Spark's dispatcher pages and Prometheus metrics on `--webui-port`, from
+//! copies of the same queue.
 
 pub mod config;
 pub mod error;
 pub mod launch;
 pub mod queue;
 pub mod rest;
+pub mod webui;
 
 pub use error::{Error, Result};
 

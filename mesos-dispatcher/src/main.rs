@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use mesos_dispatcher::config::{parse_args, Command, USAGE};
 use mesos_dispatcher::queue::DriverQueue;
 use mesos_dispatcher::rest::{serve, Limits};
-use mesos_dispatcher::Error;
+use mesos_dispatcher::{webui, Error};
 use tracing::info;
 
 fn main() -> ExitCode {
@@ -71,7 +71,15 @@ fn main() -> ExitCode {
             }
             info!("stopping");
         };
-        serve(listener, Arc::new(Mutex::new(queue)), Limits::default(), shutdown)
+        let queue = Arc::new(Mutex::new(queue));
+        let webui_addr = format!("{}:{}", config.host, config.webui_port);
+        let webui = tokio::net::TcpListener::bind(&webui_addr)
+            .await
+            .map_err(|source| Error::WebUi { addr: webui_addr.clone(), source })?;
+        let webui_bound = webui.local_addr().map_err(|source| Error::WebUi { addr: webui_addr, source })?;
+        info!(webui = %webui_bound, "Started web UI");
+        tokio::spawn(webui::serve(webui, Arc::clone(&queue), webui::Limits::default(), std::future::pending()));
+        serve(listener, queue, Limits::default(), shutdown)
             .await
             .map_err(|source| Error::Serve { addr, source })
     });

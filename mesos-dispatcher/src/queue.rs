@@ -199,26 +199,43 @@ pub struct LaunchedTask {
     pub agent_id: String,
     /// Its relaunch schedule when it is a relaunch.
     pub retry: Option<RetryState>,
+    /// When it was launched (Spark's `startDate`).
+    pub started: SystemTime,
 }
 
-#[derive(Debug)]
-struct Launched {
-    driver: DriverDescription,
-    task: LaunchedTask,
-    last_status: Option<String>,
+/// A launched driver (Spark's `MesosClusterSubmissionState` while in `launchedDrivers`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaunchedDriver {
+    /// What was submitted.
+    pub driver: DriverDescription,
+    /// Its task.
+    pub task: LaunchedTask,
+    /// Its task's last status in protobuf text form, once Mesos sent one.
+    pub last_status: Option<String>,
 }
 
-#[derive(Debug)]
-struct Retrying {
-    driver: DriverDescription,
-    retry: RetryState,
-    last_failure: String,
+/// A supervised driver waiting for a relaunch (Spark's `pendingRetryDrivers`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryingDriver {
+    /// What was submitted.
+    pub driver: DriverDescription,
+    /// Its relaunch schedule.
+    pub retry: RetryState,
+    /// The failed task's status in protobuf text form.
+    pub last_failure: String,
 }
 
-#[derive(Debug)]
-struct Finished {
-    id: SubmissionId,
-    last_status: Option<String>,
+/// A driver that reached a terminal state (Spark's `finishedDrivers`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedDriver {
+    /// What was submitted.
+    pub driver: DriverDescription,
+    /// Its last task; None when it could not be launched.
+    pub task: Option<LaunchedTask>,
+    /// Its task's last status in protobuf text form.
+    pub last_status: Option<String>,
+    /// When it finished.
+    pub finished: SystemTime,
 }
 
 /// The drivers a dispatcher knows, by state.
@@ -229,9 +246,9 @@ pub struct DriverQueue {
     next_number: u64,
     /// Sorted: highest priority first, then oldest submission, then lowest id number.
     queued: Vec<(f32, u64, DriverDescription)>,
-    launched: HashMap<SubmissionId, Launched>,
-    retrying: Vec<Retrying>,
-    finished: VecDeque<Finished>,
+    launched: HashMap<SubmissionId, LaunchedDriver>,
+    retrying: Vec<RetryingDriver>,
+    finished: VecDeque<FinishedDriver>,
 }
 
 impl DriverQueue {
@@ -311,7 +328,7 @@ impl DriverQueue {
             self.retrying.remove(at);
             return KillOutcome::RemovedRetrying;
         }
-        if self.finished.iter().any(|f| &f.id == id) {
+        if self.finished.iter().any(|f| &f.driver.submission_id == id) {
             return KillOutcome::AlreadyTerminated;
         }
         KillOutcome::NotFound
@@ -326,7 +343,7 @@ impl DriverQueue {
             (DriverState::Queued, None)
         } else if let Some(l) = self.launched.get(id) {
             (DriverState::Running, l.last_status.clone())
-        } else if let Some(f) = self.finished.iter().find(|f| &f.id == id) {
+        } else if let Some(f) = self.finished.iter().find(|f| &f.driver.submission_id == id) {
             (DriverState::Finished, f.last_status.clone())
         } else if let Some(r) = self.retrying.iter().find(|r| &r.driver.submission_id == id) {
             (DriverState::Retrying, Some(r.last_failure.clone()))
@@ -352,6 +369,21 @@ impl DriverQueue {
         self.retrying.iter().map(|r| (&r.driver, r.retry))
     }
 
+    /// The launched drivers, in no particular order.
+    pub fn launched(&self) -> impl Iterator<Item = &LaunchedDriver> {
+        self.launched.values()
+    }
+
+    /// The supervised drivers waiting for a relaunch, in the order they failed.
+    pub fn retrying_drivers(&self) -> impl Iterator<Item = &RetryingDriver> {
+        self.retrying.iter()
+    }
+
+    /// The finished drivers still remembered, oldest first.
+    pub fn finished(&self) -> impl Iterator<Item = &FinishedDriver> {
+        self.finished.iter()
+    }
+
     /// The description of the launched driver `id`.
     pub fn launched_driver(&self, id: &SubmissionId) -> Option<&DriverDescription> {
         self.launched.get(id).map(|l| &l.driver)
@@ -363,8 +395,14 @@ impl DriverQueue {
     }
 
     /// The launch path started driver `id` (queued or retrying) as task `task_id` on
-    /// `agent_id`: it is RUNNING from now on. Returns false if no such driver waits.
-    pub fn mark_launched(&mut self, id: &SubmissionId, task_id: String, agent_id: String) -> bool {
+    /// `agent_id` at `now`: it is RUNNING from now on. Returns false if no such driver waits.
+    pub fn mark_launched(
+        &mut self,
+        id: &SubmissionId,
+        task_id: String,
+        agent_id: String,
+        now: SystemTime,
+    ) -> bool {
         let (driver, retry) = if let Some(at) =
             self.queued.iter().position(|(_, _, d)| &d.submission_id == id)
         {
@@ -375,14 +413,14 @@ impl DriverQueue {
         } else {
             return false;
         };
-        let task = LaunchedTask { task_id, agent_id, retry };
-        self.launched.insert(id.clone(), Launched { driver, task, last_status: None });
+        let task = LaunchedTask { task_id, agent_id, retry, started: now };
+        self.launched.insert(id.clone(), LaunchedDriver { driver, task, last_status: None });
         true
     }
 
     /// The driver `id` could not be launched (its command or container is invalid): it is
-    /// FINISHED without a task, as Spark retires a driver whose `createTaskInfo` fails.
-    pub fn mark_unlaunchable(&mut self, id: &SubmissionId) -> bool {
+    /// FINISHED at `now` without a task, as Spark retires a driver whose `createTaskInfo` fails.
+    pub fn mark_unlaunchable(&mut self, id: &SubmissionId, now: SystemTime) -> bool {
         let driver = if let Some(at) =
             self.queued.iter().position(|(_, _, d)| &d.submission_id == id)
         {
@@ -392,7 +430,7 @@ impl DriverQueue {
         } else {
             return false;
         };
-        self.retire(driver.submission_id, None);
+        self.retire(FinishedDriver { driver, task: None, last_status: None, finished: now });
         true
     }
 
@@ -428,27 +466,37 @@ impl DriverQueue {
         };
         let next_retry = now + Duration::from_secs(wait_secs);
         let retry = RetryState { retries, wait_secs, next_retry };
-        self.retrying.push(Retrying { driver: l.driver, retry, last_failure: failure_text });
+        self.retrying.push(RetryingDriver { driver: l.driver, retry, last_failure: failure_text });
         true
     }
 
-    /// The driver `id` reached a terminal state. Keeps at most `retainedDrivers` finished
-    /// drivers: when full, the oldest tenth (at least one) is forgotten, as Spark does.
-    pub fn mark_finished(&mut self, id: &SubmissionId, status_text: Option<String>) -> bool {
+    /// The driver `id` reached a terminal state at `now`. Keeps at most `retainedDrivers`
+    /// finished drivers: when full, the oldest tenth (at least one) is forgotten, as Spark does.
+    pub fn mark_finished(
+        &mut self,
+        id: &SubmissionId,
+        status_text: Option<String>,
+        now: SystemTime,
+    ) -> bool {
         let Some(l) = self.launched.remove(id) else {
             return false;
         };
-        self.retire(l.driver.submission_id, status_text.or(l.last_status));
+        self.retire(FinishedDriver {
+            driver: l.driver,
+            task: Some(l.task),
+            last_status: status_text.or(l.last_status),
+            finished: now,
+        });
         true
     }
 
-    fn retire(&mut self, id: SubmissionId, last_status: Option<String>) {
+    fn retire(&mut self, finished: FinishedDriver) {
         let retained = self.config.retained_drivers;
         if retained > 0 && self.finished.len() >= retained {
             let drop = (retained / 10).max(1);
             self.finished.drain(..drop.min(self.finished.len()));
         }
-        self.finished.push_back(Finished { id, last_status });
+        self.finished.push_back(finished);
     }
 }
 
@@ -578,7 +626,7 @@ mod tests {
         let a_id = a.submission_id.clone();
         assert!(matches!(q.submit(a), SubmitOutcome::Queued(_)));
         assert!(matches!(q.submit(b.clone()), SubmitOutcome::Queued(_)));
-        assert!(q.mark_launched(&a_id, a_id.to_string(), "s".into()));
+        assert!(q.mark_launched(&a_id, a_id.to_string(), "s".into(), UNIX_EPOCH));
         assert_eq!(q.submit(b), SubmitOutcome::Full);
     }
 
@@ -597,7 +645,7 @@ mod tests {
         assert_eq!(q.status(&ids[0]), StatusOutcome::State(DriverState::Queued, None));
         assert_eq!(q.status(&unknown), StatusOutcome::State(DriverState::NotFound, None));
 
-        assert!(q.mark_launched(&ids[1], ids[1].to_string(), "s".into()));
+        assert!(q.mark_launched(&ids[1], ids[1].to_string(), "s".into(), UNIX_EPOCH));
         assert!(q.record_status(&ids[1], "state: TASK_RUNNING".into()));
         assert_eq!(
             q.status(&ids[1]),
@@ -605,7 +653,7 @@ mod tests {
         );
         assert_eq!(q.kill(&ids[1]), KillOutcome::KillingRunning);
 
-        assert!(q.mark_launched(&ids[2], ids[2].to_string(), "s".into()));
+        assert!(q.mark_launched(&ids[2], ids[2].to_string(), "s".into(), UNIX_EPOCH));
         assert!(q.mark_retrying(&ids[2], "state: TASK_FAILED".into(), UNIX_EPOCH, 60));
         assert_eq!(
             q.status(&ids[2]),
@@ -613,8 +661,8 @@ mod tests {
         );
         assert_eq!(q.kill(&ids[2]), KillOutcome::RemovedRetrying);
 
-        assert!(q.mark_launched(&ids[3], ids[3].to_string(), "s".into()));
-        assert!(q.mark_finished(&ids[3], Some("state: TASK_FINISHED".into())));
+        assert!(q.mark_launched(&ids[3], ids[3].to_string(), "s".into(), UNIX_EPOCH));
+        assert!(q.mark_finished(&ids[3], Some("state: TASK_FINISHED".into()), UNIX_EPOCH));
         assert_eq!(
             q.status(&ids[3]),
             StatusOutcome::State(DriverState::Finished, Some("state: TASK_FINISHED".into()))
@@ -635,7 +683,7 @@ mod tests {
         let mut waits = Vec::new();
         for round in 0..4u32 {
             let task = if round == 0 { id.to_string() } else { format!("{id}-retry-{round}") };
-            assert!(q.mark_launched(&id, task, "a".into()));
+            assert!(q.mark_launched(&id, task, "a".into(), UNIX_EPOCH));
             assert!(q.mark_retrying(&id, "failed".into(), UNIX_EPOCH, 3));
             let (_, retry) = q.retrying().next().expect("retrying");
             assert_eq!(retry.retries, round + 1);
@@ -653,8 +701,8 @@ mod tests {
             let d = driver(&mut q, None, i);
             let id = d.submission_id.clone();
             q.submit(d);
-            q.mark_launched(&id, id.to_string(), "s".into());
-            q.mark_finished(&id, None);
+            q.mark_launched(&id, id.to_string(), "s".into(), UNIX_EPOCH);
+            q.mark_finished(&id, None, UNIX_EPOCH);
             ids.push(id);
         }
         assert_eq!(q.status(&ids[0]), StatusOutcome::State(DriverState::NotFound, None));

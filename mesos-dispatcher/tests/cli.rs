@@ -45,34 +45,43 @@ fn plain(line: &str) -> String {
 }
 
 #[test]
-fn serves_rest_on_the_bound_port() {
+fn serves_rest_and_web_ui_on_the_bound_ports() {
     let mut child = Command::new(BIN)
         .args(["--master", "mesos://127.0.0.1:5050", "--host", "127.0.0.1", "--port", "0"])
+        .args(["--webui-port", "0"])
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
-    let addr = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .map(|l| plain(&l))
-        .find_map(|l| {
-            l.split("bound=").nth(1).and_then(|a| a.split_whitespace().next()).map(str::to_owned)
-        })
-        .expect("the bound address is logged");
+    let mut logged = |key: &str| {
+        lines
+            .by_ref()
+            .map_while(Result::ok)
+            .map(|l| plain(&l))
+            .find_map(|l| {
+                l.split(key).nth(1).and_then(|a| a.split_whitespace().next()).map(str::to_owned)
+            })
+            .expect("the bound address is logged")
+    };
+    let addr = logged("bound=");
+    let webui = logged("webui=");
 
-    let mut stream = TcpStream::connect(&addr).expect("connect");
-    stream
-        .write_all(
-            b"GET /v1/submissions/status/driver-1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .expect("write");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("read");
+    let get = |addr: &str, path: &str| {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("read");
+        reply
+    };
+    let status = get(&addr, "/v1/submissions/status/driver-1");
+    let page = get(&webui, "/");
     let _ = child.kill();
     let _ = child.wait();
-    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-    assert!(reply.contains("\"driverState\" : \"NOT_FOUND\""), "{reply}");
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    assert!(status.contains("\"driverState\" : \"NOT_FOUND\""), "{status}");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("<title>Spark Drivers for Mesos cluster</title>"), "{page}");
 }

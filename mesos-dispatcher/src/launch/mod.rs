@@ -13,7 +13,7 @@
 //! declined for `spark.mesos.rejectOfferDuration`. [`status_update`] is `statusUpdate`.
 
 pub mod command;
-mod java;
+pub(crate) mod java;
 pub mod status_text;
 pub mod task;
 
@@ -117,12 +117,13 @@ pub fn resource_offers(
                     &id,
                     task.task_id.value.clone(),
                     r.offer.agent_id.value.clone(),
+                    now,
                 );
                 tasks.push(task);
             }
             Err(e) => {
                 tracing::error!(driver = %id, error = %e, "failed to launch the driver");
-                queue.mark_unlaunchable(&id);
+                queue.mark_unlaunchable(&id, now);
                 decisions.unlaunchable.push((id, e.to_string()));
             }
         }
@@ -214,7 +215,7 @@ pub fn status_update(
         queue.mark_retrying(&id, status_text, now, conf.retry_wait_max_secs());
         StatusOutcome::Retrying
     } else if is_terminal(state) {
-        queue.mark_finished(&id, Some(status_text));
+        queue.mark_finished(&id, Some(status_text), now);
         StatusOutcome::Finished
     } else {
         queue.record_status(&id, status_text);
