@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh Debian machine (run as root): everything the tests need besides
 # a Rust toolchain. Installs a JDK if javac is missing, pyspark 3.5.6 (which carries the
-# Spark jars the interop tests run against) into <repo>/.venv if its jars are missing, and
-# systemd if systemd-analyze is missing.
+# Spark jars the interop tests run against) into <repo>/.venv if its jars are missing,
+# systemd if systemd-analyze is missing, and chromium if it is missing.
 # Set SPARK_JARS_DIR to use an existing directory of Spark 3.5.6 jars instead.
 set -euo pipefail
 
@@ -75,6 +75,12 @@ fi
 if ! command -v systemd-analyze >/dev/null 2>&1; then
   echo "setup: systemd-analyze not found, installing systemd"
   apt_install systemd
+fi
+
+# 5. Headless Chromium, which renders the dispatcher's web UI (mesos-dispatcher/tests/webui.rs).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: chromium not found, installing Debian's chromium"
+  apt_install --no-install-recommends chromium fonts-dejavu-core
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

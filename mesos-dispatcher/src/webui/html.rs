@@ -72,7 +72,7 @@ text-decoration:none;color:var(--fg);background:var(--head);min-width:120px}\
 nav.summary b{display:block;font-size:1.4em}\
 table{border-collapse:collapse;width:100%;font-size:.92em}\
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line);\
-overflow-wrap:anywhere}\
+overflow-wrap:break-word}\
 th{background:var(--head);font-weight:600;white-space:nowrap}\
 tbody tr:nth-child(even){background:#fafbfc}\
 td.id a{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}\
@@ -94,6 +94,8 @@ background:#fff}\
 table.list tbody tr:nth-child(even){background:#fff}\
 table.list td{border:0;padding:3px 10px;display:flex;gap:10px}\
 table.list td::before{content:attr(data-label);flex:0 0 38%;color:var(--muted);font-weight:600}\
+td.id a{white-space:normal;word-break:break-all}\
+table.props thead{display:none}\
 table.props td{display:block;width:100%!important;border:0;padding:2px 8px}\
 table.props tr{display:block;border-bottom:1px solid var(--line);padding:4px 0}\
 }";

@@ -34,9 +34,52 @@ fn id_link(d: &DriverDescription) -> String {
     format!("<a href=\"{}\">{}</a>", driver_href(id), escape(id))
 }
 
+/// A text-format string's contents with its escapes undone (C escapes, octal bytes), as
+/// Java's getters return it; bytes that are not UTF-8 become U+FFFD.
+fn unescape(quoted: &str) -> String {
+    let bytes = quoted.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b != b'\\' || i == bytes.len() {
+            out.push(b);
+            continue;
+        }
+        let e = bytes[i];
+        i += 1;
+        let plain = match e {
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'a' => 0x07,
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'v' => 0x0b,
+            b'0'..=b'7' => {
+                let mut value = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match bytes.get(i) {
+                        Some(d @ b'0'..=b'7') => {
+                            value = value * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                u8::try_from(value).unwrap_or(b'?')
+            }
+            other => other,
+        };
+        out.push(plain);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The top-level `name: value` fields of a status in protobuf text form (nested messages
-/// skipped), string values without their quotes and still in text-format escapes.
-fn status_fields(text: &str) -> impl Iterator<Item = (&str, &str)> {
+/// skipped), string values unquoted and unescaped.
+fn status_fields(text: &str) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
     let mut depth = 0usize;
     text.lines().filter_map(move |line| {
         let trimmed = line.trim();
@@ -52,14 +95,17 @@ fn status_fields(text: &str) -> impl Iterator<Item = (&str, &str)> {
             return None;
         }
         let (name, value) = trimmed.split_once(": ")?;
-        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        let value = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            Some(quoted) => Cow::Owned(unescape(quoted)),
+            None => Cow::Borrowed(value),
+        };
         Some((name, value))
     })
 }
 
 /// The task state named in a status text (`TASK_RUNNING`, …).
-pub fn task_state(status_text: &str) -> Option<&str> {
-    status_fields(status_text).find(|(name, _)| *name == "state").map(|(_, v)| v)
+pub fn task_state(status_text: &str) -> Option<String> {
+    status_fields(status_text).find(|(name, _)| *name == "state").map(|(_, v)| v.into_owned())
 }
 
 /// Spark's `stateString`: `State: …, Message: …, Healthy: …, Source: …, Reason: …, Time: …`,
@@ -87,7 +133,7 @@ fn state_badge(state: &str, failed: bool) -> String {
 }
 
 /// Whether a terminal task state means the driver did not succeed.
-fn failed_state(state: Option<&str>) -> bool {
+fn failed_state(state: Option<String>) -> bool {
     state.is_some_and(|s| s != "TASK_FINISHED")
 }
 
@@ -459,7 +505,11 @@ mod tests {
             "State: TASK_FAILED, Message: boom, Source: SOURCE_EXECUTOR, \
              Reason: REASON_COMMAND_EXECUTOR_FAILED, Time: 1.5E9"
         );
-        assert_eq!(task_state(text), Some("TASK_FAILED"));
+        assert_eq!(task_state(text).as_deref(), Some("TASK_FAILED"));
+        assert_eq!(
+            status_summary("state: TASK_FAILED\nmessage: \"it\\'s \\\"x\\\"\\n\\303\\251\\377\"\n"),
+            "State: TASK_FAILED, Message: it's \"x\"\né\u{fffd}"
+        );
         assert_eq!(status_summary(""), "");
     }
 }
