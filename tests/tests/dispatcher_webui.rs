@@ -5,7 +5,11 @@
 //! arguments, conf and environment values: it must come out as text, never as elements.
 //!
 //! Without `chromium` the test prints SKIPPED, unless `CI` is set: then it fails.
+//! `cargo test -p shuffle-tests --test dispatcher_webui`.
 //! `DISPATCHER_WEBUI_SHOTS=<dir>` keeps the screenshots there (docs/ holds one).
+//!
+//! Spark 3.5.6's own `PrometheusServlet`, over its `MesosClusterScheduler`'s metrics system
+//! (`tests/java/mesoswebui/MetricsOracle.java`), must write what our `/metrics` writes.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -19,26 +23,10 @@ use mesos::proto::{task_status, AgentId, TaskId, TaskState, TaskStatus};
 use mesos_dispatcher::launch::status_text::task_status_text;
 use mesos_dispatcher::queue::{DriverDescription, DriverQueue, QueueConfig, SubmissionId};
 use mesos_dispatcher::webui::{serve, Limits};
+use shuffle_tests::{require_command, require_real_spark, JavaHarness};
 
 const HOSTILE: &str = "<script>document.title='pwned'</script>";
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// `chromium` on the PATH; None (after printing SKIPPED) when missing outside CI.
-fn chromium() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is missing under CI: scripts/setup.sh installs Debian's chromium"
-        );
-        eprintln!("SKIPPED: chromium not found (scripts/setup.sh installs it)");
-    }
-    found
-}
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_764_792_896 + secs)
@@ -222,9 +210,10 @@ fn screenshot(
 
 #[test]
 fn drivers_pages_in_headless_chromium() {
-    let Some(bin) = chromium() else {
+    if !require_command("chromium", "chromium") {
         return;
-    };
+    }
+    let bin = PathBuf::from("chromium");
     let (queue, ids) = queue();
     let (_runtime, addr) = start(queue);
     let work = tempfile::tempdir().expect("temp dir");
@@ -319,4 +308,27 @@ fn drivers_pages_in_headless_chromium() {
     ] {
         assert!(metrics.contains(line), "{line:?} in {metrics}");
     }
+}
+
+/// The real servlet and ours, over three queued drivers, byte for byte (Spark's lines for the
+/// JVM's static sources aside).
+#[test]
+fn spark_prometheus_servlet_writes_our_metrics() {
+    if !require_real_spark() {
+        return;
+    }
+    let harness = JavaHarness::get().expect("Java harness");
+    let spark = harness.run("mesoswebui.MetricsOracle", &["3"]).expect("MetricsOracle");
+    let mut q = DriverQueue::new(QueueConfig::default());
+    q.mark_registered();
+    for i in 0..3 {
+        let d = driver(&mut q, &format!("app-{i}"), "org.example.Main", i);
+        q.submit(d);
+    }
+    let (_runtime, addr) = start(q);
+    let (status, reply) = get(addr, "/metrics");
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let body = reply.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    assert_eq!(body, spark);
+    assert!(spark.contains("metrics_mesos_cluster_waitingDrivers_Value{type=\"gauges\"} 3\n"));
 }
