@@ -1,5 +1,6 @@
 //! Hostile and broken requests over HTTP: the server answers each with a refusal and keeps
-//! serving; bodies are never read past the limit.
+//! serving; bodies are never read past the limit. The web UI's server is held to the same
+//! bounds.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use mesos_dispatcher::queue::{DriverQueue, QueueConfig};
 use mesos_dispatcher::rest::{serve, Limits};
+use mesos_dispatcher::webui;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -170,6 +172,66 @@ async fn silent_and_idle_connections_are_closed() {
     idle.write_all(b"GET /v1/submissions/status/x HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .expect("write");
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), idle.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "an idle keep-alive connection stays open");
+    assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 200"));
+}
+
+async fn start_webui(limits: webui::Limits) -> SocketAddr {
+    let mut queue = DriverQueue::new(QueueConfig::default());
+    queue.mark_registered();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let queue = Arc::new(Mutex::new(queue));
+    tokio::spawn(webui::serve(listener, queue, limits, std::future::pending()));
+    addr
+}
+
+const WEBUI_GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+#[tokio::test]
+async fn webui_refuses_other_methods_and_huge_headers() {
+    let addr = start_webui(webui::Limits::default()).await;
+    let (status, text) = exchange(addr, post("/", "", b"x")).await;
+    assert_eq!(status, 405, "{text}");
+    assert!(text.to_ascii_lowercase().contains("allow: get, head"), "{text}");
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "h".repeat(200_000)
+    );
+    let (status, _) = exchange(addr, request.into_bytes()).await;
+    assert!(status == 431 || status == 0 || status == 400, "status {status}");
+    // A GET declaring a huge body is answered without reading it.
+    let request =
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\nConnection: close\r\n\r\n";
+    assert_eq!(exchange(addr, request.to_vec()).await.0, 200);
+    let (status, text) =
+        exchange(addr, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()).await;
+    assert_eq!(status, 200);
+    assert!(text.ends_with("\r\n\r\n"), "HEAD has no body: {text}");
+    assert_eq!(exchange(addr, WEBUI_GET.to_vec()).await.0, 200);
+}
+
+#[tokio::test]
+async fn webui_closes_idle_connections_and_bounds_their_number() {
+    let limits = webui::Limits {
+        header_timeout: Duration::from_millis(300),
+        max_connections: 1,
+        ..webui::Limits::default()
+    };
+    let addr = start_webui(limits).await;
+    // The only slot is taken by a silent connection until its header time runs out; the next
+    // request waits in the backlog and is then served.
+    let mut silent = TcpStream::connect(addr).await.expect("connect");
+    let (status, _) = exchange(addr, WEBUI_GET.to_vec()).await;
+    assert_eq!(status, 200);
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), silent.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "a silent connection stays open");
+
+    let mut idle = TcpStream::connect(addr).await.expect("connect");
+    idle.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
     let mut buf = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(10), idle.read_to_end(&mut buf)).await;
     assert!(read.is_ok(), "an idle keep-alive connection stays open");

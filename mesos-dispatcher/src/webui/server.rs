@@ -207,8 +207,50 @@ fn to_response(page: Page) -> Response<Full<Bytes>> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
     use super::*;
-    use crate::queue::QueueConfig;
+    use crate::queue::{DriverDescription, QueueConfig};
+
+    proptest! {
+        /// Any path and query get a page, never a panic; any driver name comes out escaped on
+        /// both pages.
+        #[test]
+        fn never_panics_and_always_escapes(
+            path in "[ -~]{0,40}",
+            query in proptest::option::of("[ -~]{0,40}"),
+            name in "\\PC{0,30}",
+        ) {
+            let mut q = DriverQueue::new(QueueConfig::default());
+            q.mark_registered();
+            let now = SystemTime::UNIX_EPOCH;
+            let id = q.next_submission_id(now);
+            q.submit(DriverDescription {
+                submission_id: id.clone(),
+                name: format!("<i>{name}"),
+                app_resource: String::new(),
+                main_class: name.clone(),
+                app_args: vec![name.clone()],
+                environment: BTreeMap::new(),
+                spark_properties: BTreeMap::new(),
+                mem_mb: 0,
+                cores: f64::NAN,
+                supervise: false,
+                submitted: now,
+            });
+            let page = render(&view(&q, route(&path, query.as_deref())), now);
+            prop_assert!([200, 400, 404].contains(&page.status));
+            for page in [
+                render(&view(&q, Route::Drivers), now),
+                render(&view(&q, Route::Driver(Some(id.clone()))), now),
+            ] {
+                prop_assert_eq!(page.status, 200);
+                prop_assert!(!page.body.contains("<i>"));
+            }
+        }
+    }
 
     #[test]
     fn statuses() {
