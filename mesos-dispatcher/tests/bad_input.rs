@@ -210,7 +210,11 @@ async fn webui_refuses_other_methods_and_huge_headers() {
         exchange(addr, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()).await;
     assert_eq!(status, 200);
     assert!(text.ends_with("\r\n\r\n"), "HEAD has no body: {text}");
-    assert_eq!(exchange(addr, WEBUI_GET.to_vec()).await.0, 200);
+    let (status, text) = exchange(addr, WEBUI_GET.to_vec()).await;
+    assert_eq!(status, 200);
+    let head = text.to_ascii_lowercase();
+    assert!(head.contains("content-security-policy: default-src 'none';"), "{text}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{text}");
 }
 
 #[tokio::test]
