@@ -17,8 +17,8 @@ import scala.Tuple2;
 
 /**
  * Spark 3.5.6's dispatcher metrics as its PrometheusServlet writes them: a MesosClusterScheduler
- * (`OracleScheduler`: no master, no libmesos) started with the servlet sink configured, args[0] drivers
- * submitted, then the servlet's lines for the scheduler's source printed.
+ * (OracleScheduler: no master, no libmesos) started with the servlet sink configured, args[0]
+ * drivers submitted, then the servlet's lines for the scheduler's source printed.
  */
 public final class MetricsOracle {
   public static void main(String[] args) throws Exception {
