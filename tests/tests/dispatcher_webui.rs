@@ -240,6 +240,10 @@ fn drivers_pages_in_headless_chromium() {
     // The DOM Chromium built from the drivers page.
     let dom = run_chromium(&bin, &profile, &["--dump-dom".to_owned(), format!("{base}/")]);
     assert!(dom.contains("<title>Spark Drivers for Mesos cluster</title>"), "{dom}");
+    assert!(
+        dom.contains("content=\"width=device-width, initial-scale=1\""),
+        "phones get a viewport"
+    );
     assert!(!dom.contains("<script"), "markup from a submission became an element:\n{dom}");
     assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"), "{dom}");
     for (section, count) in
