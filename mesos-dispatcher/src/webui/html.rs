@@ -72,7 +72,7 @@ text-decoration:none;color:var(--fg);background:var(--head);min-width:120px}\
 nav.summary b{display:block;font-size:1.4em}\
 table{border-collapse:collapse;width:100%;font-size:.92em}\
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line);\
-overflow-wrap:break-word}\
+overflow-wrap:anywhere}\
 th{background:var(--head);font-weight:600;white-space:nowrap}\
 tbody tr:nth-child(even){background:#fafbfc}\
 td.id a{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}\
