@@ -248,8 +248,10 @@ fn replay(scenario: &Scenario) -> Vec<String> {
     let fw = framework_info(&conf, &framework_env, credentials.as_ref()).unwrap();
     lines.push(create_driver_line(&scenario.master, &fw, credentials.as_ref()));
 
-    let mut scheduler =
-        TaskScheduler { cpus_per_task: config.cpus_per_task, ..TaskScheduler::default() };
+    // The oracle's task schedulers place tasks by the default ResourceProfile of its one
+    // SparkContext, started with `spark.task.cpus=1`; the backend reads the scenario's
+    // `spark.task.cpus` itself (in an application both agree).
+    let mut scheduler = TaskScheduler { cpus_per_task: 1, ..TaskScheduler::default() };
     let mut backend = FineBackend::new(config, b"spark properties".to_vec());
     let subscribed = Subscribed {
         framework_id: FrameworkId::from(scenario.framework_id.as_str()),
@@ -293,7 +295,14 @@ fn replay(scenario: &Scenario) -> Vec<String> {
             }),
             sc::Action::Error(message) => event(Event::Error(message.clone())),
             sc::Action::Sleep(_) => continue,
-            sc::Action::RequestExecutors { .. } | sc::Action::Kill(_) => {
+            sc::Action::Kill(ids) => {
+                for id in ids {
+                    let input = Input::KillTask(id.parse().unwrap());
+                    run(&mut backend, &mut scheduler, input, &mut lines);
+                }
+                continue;
+            }
+            sc::Action::RequestExecutors { .. } => {
                 panic!("{}: coarse-grained step", scenario.name)
             }
         };

@@ -204,3 +204,193 @@ fn create_mesos_task(
     };
     Ok((info, left))
 }
+
+#[cfg(test)]
+mod tests {
+    use mesos::event::{Event, Subscribed};
+    use mesos::proto::scheduler::call as v1;
+    use mesos::proto::{value, AgentId, Attribute, FrameworkId, OfferId};
+    use mesos::rules::conf::SparkConf;
+
+    use super::*;
+    use crate::coarse::DriverEnv;
+    use crate::fine::{FineConfig, Input};
+
+    fn backend(pairs: &[(&str, &str)]) -> FineBackend {
+        let mut conf: SparkConf = pairs.iter().copied().collect();
+        conf.set("spark.mesos.executor.home", "/s");
+        let env = DriverEnv { spark_user: "u".into(), ..DriverEnv::default() };
+        let mut b = FineBackend::new(FineConfig::new(&conf, &env).unwrap(), Vec::new());
+        let subscribed = Subscribed {
+            framework_id: FrameworkId::from("fw"),
+            heartbeat_interval: None,
+            master_info: None,
+        };
+        b.handle(Input::Event(Box::new(Event::Subscribed(subscribed))));
+        b
+    }
+
+    fn scalar(name: &str, v: f64) -> Resource {
+        Resource {
+            name: name.into(),
+            r#type: value::Type::Scalar as i32,
+            scalar: Some(value::Scalar { value: v }),
+            role: Some("*".into()),
+            ..Resource::default()
+        }
+    }
+
+    fn offer(id: &str, agent: &str, cpus: f64, mem: f64, zone: &str) -> Offer {
+        Offer {
+            id: OfferId::from(id),
+            agent_id: AgentId::from(agent),
+            hostname: format!("h-{agent}"),
+            resources: vec![scalar("cpus", cpus), scalar("mem", mem)],
+            attributes: vec![Attribute {
+                name: "zone".into(),
+                r#type: value::Type::Text as i32,
+                text: Some(value::Text { value: zone.into() }),
+                ..Attribute::default()
+            }],
+            ..Offer::default()
+        }
+    }
+
+    /// Declines as `offer-id:refuse` (`-` for none) and the worker offers as `agent:cores`.
+    fn evaluate(b: &mut FineBackend, offers: Vec<Offer>) -> (Vec<String>, Vec<String>) {
+        let out = b.handle(Input::Event(Box::new(Event::Offers(offers))));
+        let mut declines = Vec::new();
+        let mut workers = Vec::new();
+        for action in out.actions {
+            match action {
+                Action::Call(c) => {
+                    let d = c.decline.unwrap();
+                    let refuse = d.filters.and_then(|f| f.refuse_seconds);
+                    declines.push(format!(
+                        "{}:{}",
+                        d.offer_ids[0].value,
+                        refuse.map_or("-".into(), |r| r.to_string())
+                    ));
+                }
+                Action::ResourceOffers(round) => workers.extend(
+                    round.worker_offers().iter().map(|w| format!("{}:{}", w.executor_id, w.cores)),
+                ),
+                other => panic!("{other:?}"),
+            }
+        }
+        (declines, workers)
+    }
+
+    #[test]
+    fn which_offers_are_usable() {
+        // (conf, offer cpus, mem, zone, decline, worker cores)
+        type Case = (&'static [(&'static str, &'static str)], f64, f64, &'static str);
+        let cases: &[(Case, Option<&str>, Option<i32>)] = &[
+            ((&[], 2.0, 1408.0, "a"), None, Some(1)),
+            ((&[], 1.9, 4096.0, "a"), Some("-"), None),
+            ((&[], 2.0, 1407.0, "a"), Some("-"), None),
+            ((&[("spark.task.cpus", "2")], 2.0, 4096.0, "a"), Some("-"), None),
+            ((&[("spark.task.cpus", "2")], 3.0, 4096.0, "a"), None, Some(2)),
+            ((&[("spark.mesos.mesosExecutor.cores", "0.5")], 2.0, 4096.0, "a"), None, Some(1)),
+            ((&[("spark.mesos.mesosExecutor.cores", "0.5")], 2.6, 4096.0, "a"), None, Some(2)),
+            ((&[("spark.executor.memory", "2g")], 4.0, 2431.0, "a"), Some("-"), None),
+            ((&[("spark.mesos.constraints", "zone:b")], 4.0, 4096.0, "a"), Some("120"), None),
+            ((&[("spark.mesos.constraints", "zone:a")], 4.0, 4096.0, "a"), None, Some(3)),
+        ];
+        for ((conf, cpus, mem, zone), decline, cores) in cases {
+            let mut b = backend(conf);
+            let (declines, workers) = evaluate(&mut b, vec![offer("o", "a1", *cpus, *mem, zone)]);
+            let want_declines: Vec<String> = decline.iter().map(|d| format!("o:{d}")).collect();
+            let want_workers: Vec<String> = cores.iter().map(|c| format!("a1:{c}")).collect();
+            assert_eq!((declines, workers), (want_declines, want_workers), "{conf:?} {cpus} {mem}");
+        }
+    }
+
+    #[test]
+    fn an_agent_with_an_executor_needs_only_task_cpus() {
+        let mut b = backend(&[]);
+        let out = b.handle(Input::Event(Box::new(Event::Offers(vec![offer(
+            "o1", "a1", 2.0, 4096.0, "a",
+        )]))));
+        let Some(Action::ResourceOffers(round)) = out.actions.into_iter().last() else {
+            panic!("no round")
+        };
+        let task = TaskDescription {
+            task_id: 0,
+            executor_id: "a1".into(),
+            name: "t".into(),
+            data: Vec::new(),
+        };
+        b.launch_tasks(round, vec![task]);
+        let (declines, workers) = evaluate(&mut b, vec![offer("o2", "a1", 1.0, 10.0, "a")]);
+        assert_eq!((declines, workers), (vec![], vec!["a1:1".to_owned()]));
+        let (declines, _) = evaluate(&mut b, vec![offer("o3", "a1", 0.9, 4096.0, "a")]);
+        assert_eq!(declines, ["o3:-"]);
+    }
+
+    fn kinds(out: &Outcome) -> Vec<String> {
+        out.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Call(c) => {
+                    let kind = c.r#type.and_then(|t| v1::Type::try_from(t).ok()).unwrap();
+                    let offers = match (&c.accept, &c.decline) {
+                        (Some(a), _) => &a.offer_ids,
+                        (_, Some(d)) => &d.offer_ids,
+                        _ => return None,
+                    };
+                    Some(format!("{kind:?} {}", offers[0].value))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn launches_in_hash_map_order_then_declines_what_got_nothing() {
+        let mut b = backend(&[]);
+        let offers = vec![
+            offer("o1", "a1", 2.0, 4096.0, "a"),
+            offer("o2", "a2", 2.0, 4096.0, "a"),
+            offer("o3", "a3", 2.0, 4096.0, "a"),
+        ];
+        let out = b.handle(Input::Event(Box::new(Event::Offers(offers))));
+        let Some(Action::ResourceOffers(round)) = out.actions.into_iter().last() else {
+            panic!("no round")
+        };
+        let task = |tid: i64, agent: &str| TaskDescription {
+            task_id: tid,
+            executor_id: agent.into(),
+            name: format!("t{tid}"),
+            data: vec![1],
+        };
+        let out = b.launch_tasks(round, vec![task(0, "a1"), task(1, "a3")]);
+        assert_eq!(kinds(&out), ["Accept o1", "Accept o3", "Decline o2"]);
+        let Action::Call(accept) = &out.actions[1] else { panic!() };
+        let accept = accept.accept.as_ref().unwrap();
+        assert_eq!(accept.filters.as_ref().unwrap().refuse_seconds, Some(1.0));
+        let info = &accept.operations[0].launch.as_ref().unwrap().task_infos[0];
+        assert_eq!((info.task_id.value.as_str(), info.data.as_deref()), ("0", Some(&[1u8][..])));
+        assert_eq!(info.executor.as_ref().unwrap().executor_id.value, "a1");
+    }
+
+    #[test]
+    fn a_task_on_an_agent_not_offered_stops_the_launch() {
+        let mut b = backend(&[]);
+        let out = b.handle(Input::Event(Box::new(Event::Offers(vec![offer(
+            "o1", "a1", 2.0, 4096.0, "a",
+        )]))));
+        let Some(Action::ResourceOffers(round)) = out.actions.into_iter().last() else {
+            panic!("no round")
+        };
+        let task = TaskDescription {
+            task_id: 3,
+            executor_id: "a9".into(),
+            name: "t".into(),
+            data: Vec::new(),
+        };
+        let out = b.launch_tasks(round, vec![task]);
+        assert!(out.actions.is_empty());
+        assert!(matches!(out.error, Some(Error::TaskForUnofferedAgent { task_id: 3, .. })));
+    }
+}
