@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 
 use mesos::event::Event;
 use mesos::proto::scheduler::Call;
-use mesos::proto::{ExecutorInfo, FrameworkId, Offer, TaskId};
+use mesos::proto::{ExecutorInfo, FrameworkId, TaskId};
 
 pub use config::FineConfig;
 pub use framework::framework_info;
@@ -298,19 +298,11 @@ impl FineBackend {
     }
 }
 
-/// The offers of a round, for tests and the runtime's logs.
-impl OfferRound {
-    /// The Mesos offers `scheduler.resourceOffers` was asked about.
-    pub fn offers(&self) -> &[Offer] {
-        &self.usable
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use mesos::event::Subscribed;
     use mesos::proto::scheduler::call;
-    use mesos::proto::{value, AgentId, OfferId, Resource, TaskState, TaskStatus};
+    use mesos::proto::{value, AgentId, Offer, OfferId, Resource, TaskState, TaskStatus};
     use mesos::rules::conf::SparkConf;
 
     use super::*;

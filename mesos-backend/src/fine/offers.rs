@@ -27,7 +27,7 @@ const LAUNCH_REFUSE_SECONDS: f64 = 1.0;
 /// them and launching what it placed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfferRound {
-    pub(super) usable: Vec<Offer>,
+    usable: Vec<Offer>,
     worker_offers: Vec<WorkerOffer>,
 }
 
@@ -35,6 +35,11 @@ impl OfferRound {
     /// What to pass to `scheduler.resourceOffers`, in offer order.
     pub fn worker_offers(&self) -> &[WorkerOffer] {
         &self.worker_offers
+    }
+
+    /// The usable Mesos offers the worker offers stand for, in the same order (for logs).
+    pub fn offers(&self) -> &[Offer] {
+        &self.usable
     }
 }
 
