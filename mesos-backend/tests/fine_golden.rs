@@ -153,10 +153,15 @@ impl TaskScheduler {
         vec![Reaction::Backend(Input::ReviveOffers)]
     }
 
-    /// `error`: aborts the active task set, or throws when there is none.
+    /// `error`: aborts the active task set, whose job's failure kills its running tasks, or
+    /// throws when there is none.
     fn error(&mut self, message: &str) -> Vec<Reaction> {
         if self.task_set.take().is_some() {
-            return Vec::new();
+            return self
+                .running
+                .iter()
+                .map(|r| Reaction::Backend(Input::KillTask(r.tid)))
+                .collect();
         }
         vec![Reaction::Throw(format!(
             "org.apache.spark.SparkException: Exiting due to error from cluster scheduler: {message}"
@@ -171,6 +176,14 @@ fn spark_error(e: &mesos_backend::Error) -> String {
         E::Mesos(mesos::Error::BadConstraintString { constraints }) => {
             format!("java.lang.IllegalArgumentException: Bad constraint string: {constraints}")
         }
+        // Spark 3.5.6 prints the ConfigEntry where it means its key.
+        E::ExecutorHomeMissing => "org.apache.spark.SparkException: Executor Spark home \
+            `ConfigEntry(key=spark.mesos.executor.home, defaultValue=<undefined>, doc=Set the \
+            directory in which Spark is installed on the executors in Mesos. By default, the \
+            executors will simply use the driver's Spark home directory, which may not be \
+            visible to them. Note that this is only relevant if a Spark binary package is not \
+            specified through `spark.executor.uri`., public=true, version=1.1.1)` is not set!"
+            .to_owned(),
         E::TaskIdNotNumber { task_id } => {
             format!("java.lang.NumberFormatException: For input string: \"{task_id}\"")
         }
