@@ -69,6 +69,33 @@ pub enum Error {
         agent_id: String,
     },
 
+    /// `spark.task.cpus` is below 1: every offer would fit endless tasks (Spark's
+    /// `SparkContext` refuses it at start-up).
+    #[error("spark.task.cpus must be at least 1, not {value}")]
+    TaskCpusNotPositive {
+        /// The configured value.
+        value: i32,
+    },
+
+    /// A status update's task id is not a number (the fine-grained backend's Mesos task ids
+    /// are Spark task ids; Spark throws `NumberFormatException` out of `statusUpdate`).
+    #[error("status update for task {task_id}, which is not a Spark task id")]
+    TaskIdNotNumber {
+        /// The task id of the update.
+        task_id: String,
+    },
+
+    /// Spark's scheduler placed a task on an agent none of the round's usable offers came
+    /// from (Spark throws `NoSuchElementException` out of `resourceOffers`, launching nothing
+    /// more).
+    #[error("task {task_id} placed on agent {agent_id}, which has no usable offer")]
+    TaskForUnofferedAgent {
+        /// The Spark task id.
+        task_id: i64,
+        /// The executor (= agent) id it was placed on.
+        agent_id: String,
+    },
+
     /// The master reported an error (Spark's `error` callback aborts the application).
     #[error("exiting due to error from cluster scheduler: {message}")]
     ClusterError {

@@ -3,6 +3,8 @@
 //! ```text
 //! typed events (mesos::event) ─▶ coarse/  the coarse-grained core: pure decisions of conf,
 //!                                          offers and state, as Spark 3.5.6 makes them
+//!                               ─▶ fine/    the fine-grained core (one Mesos task per Spark
+//!                                          task; Spark's TaskScheduler places the tasks)
 //!                               ─▶ calls (mesos::call)
 //! bridge/  the process a Spark driver's JVM bridge talks to: Spark's requests in, the
 //!          Mesos client and the core underneath
@@ -14,5 +16,6 @@
 pub mod bridge;
 pub mod coarse;
 pub mod error;
+pub mod fine;
 
 pub use error::{Error, Result};

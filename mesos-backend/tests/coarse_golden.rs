@@ -9,113 +9,28 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use mesos::client::Credentials;
 use mesos::event::{Event, Subscribed};
-use mesos::proto::scheduler::{call, Call};
-use mesos::proto::{
-    resource, value, AgentId, Attribute, ExecutorId, FrameworkId, Offer, OfferId, Resource, TaskId,
-    TaskState, TaskStatus,
-};
+use mesos::proto::{AgentId, ExecutorId, FrameworkId, OfferId, TaskInfo};
 use mesos::rules::conf::SparkConf;
 use mesos_backend::coarse::{
     framework_info, Action, CoarseBackend, CoarseConfig, DriverEnv, FrameworkEnv, Input,
 };
-use prost::Message as _;
 use shuffle_protocol::codec::Encode as _;
 use shuffle_protocol::shuffle::{BlockTransferMessage, RegisterDriver};
 use shuffle_tests::mesos_scenarios::{self as sc, Scenario};
+use support::{
+    create_driver_head, create_driver_line, first_difference, fixture, hex, offer, render_call,
+    status,
+};
 
 /// Scenarios our core does not reproduce yet, with the reason. The test fails when one of
 /// these starts passing (move it out) or when any other scenario fails.
 const UNSUPPORTED: &[(&str, &str)] = &[];
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(shuffle_tests::repo_root().join("mesos/tests/fixtures").join(name))
-        .unwrap()
-}
-
-fn value_of(v: &sc::Value) -> (i32, Option<value::Scalar>, Option<value::Ranges>) {
-    match v {
-        sc::Value::Scalar(x) => {
-            (value::Type::Scalar as i32, Some(value::Scalar { value: *x }), None)
-        }
-        sc::Value::Ranges(rs) => (
-            value::Type::Ranges as i32,
-            None,
-            Some(value::Ranges {
-                range: rs.iter().map(|&(begin, end)| value::Range { begin, end }).collect(),
-            }),
-        ),
-        other => panic!("resource value {other:?}"),
-    }
-}
-
-fn offer(o: &sc::Offer) -> Offer {
-    Offer {
-        id: OfferId::from(o.id.as_str()),
-        framework_id: FrameworkId::from("oracle-framework"),
-        agent_id: AgentId::from(o.agent.as_str()),
-        hostname: o.hostname.clone(),
-        resources: o
-            .resources
-            .iter()
-            .map(|r| {
-                let (kind, scalar, ranges) = value_of(&r.value);
-                Resource {
-                    name: r.name.clone(),
-                    r#type: kind,
-                    scalar,
-                    ranges,
-                    role: Some(r.role.clone()),
-                    reservation: r.principal.as_ref().map(|p| resource::ReservationInfo {
-                        principal: Some(p.clone()),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }
-            })
-            .collect(),
-        attributes: o
-            .attributes
-            .iter()
-            .map(|a| {
-                let mut attr = Attribute { name: a.name.clone(), ..Attribute::default() };
-                match &a.value {
-                    sc::Value::Scalar(x) => {
-                        attr.r#type = value::Type::Scalar as i32;
-                        attr.scalar = Some(value::Scalar { value: *x });
-                    }
-                    sc::Value::Ranges(_) => {
-                        let (kind, _, ranges) = value_of(&a.value);
-                        attr.r#type = kind;
-                        attr.ranges = ranges;
-                    }
-                    sc::Value::Set(items) => {
-                        attr.r#type = value::Type::Set as i32;
-                        attr.set = Some(value::Set { item: items.clone() });
-                    }
-                    sc::Value::Text(t) => {
-                        attr.r#type = value::Type::Text as i32;
-                        attr.text = Some(value::Text { value: t.clone() });
-                    }
-                }
-                attr
-            })
-            .collect(),
-        ..Offer::default()
-    }
-}
-
-/// A Scala `Double.toString` for the values the fixtures hold.
-fn scala_double(x: f64) -> String {
-    format!("{x:?}")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The `RegisterDriver(appId, heartbeatTimeoutMs)` RPC body the shuffle client sends.
 fn register_driver(app_id: &str, heartbeat_timeout_ms: i64) -> String {
@@ -144,54 +59,6 @@ fn spark_error(e: &mesos_backend::Error) -> String {
     }
 }
 
-fn render_call(call: &Call, lines: &mut Vec<String>) {
-    let filters = |f: &Option<mesos::proto::Filters>| match f {
-        Some(f) => format!("refuse_seconds={}", scala_double(f.refuse_seconds.unwrap_or(5.0))),
-        None => "none".to_owned(),
-    };
-    match call.r#type.and_then(|t| call::Type::try_from(t).ok()) {
-        Some(call::Type::Accept) => {
-            let accept = call.accept.as_ref().unwrap();
-            let tasks: Vec<_> = accept
-                .operations
-                .iter()
-                .flat_map(|op| op.launch.iter().flat_map(|l| l.task_infos.iter()))
-                .collect();
-            let offers: Vec<&str> = accept.offer_ids.iter().map(|o| o.value.as_str()).collect();
-            lines.push(format!(
-                "launch offers={} filters={} tasks={}",
-                offers.join(","),
-                filters(&accept.filters),
-                tasks.len()
-            ));
-            for task in tasks {
-                lines.push(format!("task {} {}", task.task_id.value, hex(&task.encode_to_vec())));
-            }
-        }
-        Some(call::Type::Decline) => {
-            let decline = call.decline.as_ref().unwrap();
-            for id in &decline.offer_ids {
-                lines.push(format!("decline {} filters={}", id.value, filters(&decline.filters)));
-            }
-        }
-        Some(call::Type::Revive) => lines.push("revive".to_owned()),
-        Some(call::Type::Kill) => {
-            lines.push(format!("kill {}", call.kill.as_ref().unwrap().task_id.value));
-        }
-        Some(call::Type::Teardown) => lines.push("stop".to_owned()),
-        other => lines.push(format!("unexpected call {other:?}")),
-    }
-}
-
-fn status(task: &str, agent: &str, state: &str) -> TaskStatus {
-    TaskStatus {
-        task_id: TaskId::from(task),
-        state: TaskState::from_str_name(state).unwrap() as i32,
-        agent_id: Some(AgentId::from(agent)),
-        ..TaskStatus::default()
-    }
-}
-
 /// Our backend's run of one scenario, in the fixture's format (without `text` lines).
 fn replay(scenario: &Scenario) -> Vec<String> {
     let conf: SparkConf = scenario.conf.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -202,24 +69,15 @@ fn replay(scenario: &Scenario) -> Vec<String> {
         Err(e) => return vec![format!("construct-error {}", spark_error(&e))],
     };
     let framework_env = FrameworkEnv { spark_user: "oracle".to_owned(), ..FrameworkEnv::default() };
-    let info = |v: Option<&str>| v.unwrap_or("-").to_owned();
-    let head = |fw: &mesos::proto::FrameworkInfo| {
-        format!(
-            "create-driver master={} user={} app-name={} webui-url={} checkpoint=- failover-timeout={} framework-id={}",
-            scenario.master,
-            fw.user,
-            fw.name,
-            info(fw.webui_url.as_deref()),
-            scala_double(fw.failover_timeout.unwrap_or(0.0)),
-            info(fw.id.as_ref().map(|id| id.value.as_str())),
-        )
-    };
     let credentials = Credentials::from_spark_conf(|k| conf.get(k).map(str::to_owned), |_| None);
     let credentials = match credentials {
         Ok(credentials) => credentials,
         Err(mesos::Error::SecretWithoutPrincipal) => {
             let fw = framework_info(&conf, &framework_env, None).unwrap();
-            lines.push(format!("{} credential-error=org.apache.spark.SparkException", head(&fw)));
+            lines.push(format!(
+                "{} credential-error=org.apache.spark.SparkException",
+                create_driver_head(&scenario.master, &fw)
+            ));
             lines.push(
                 "start-error java.lang.IllegalStateException: buildCredentials failed".to_owned(),
             );
@@ -228,19 +86,7 @@ fn replay(scenario: &Scenario) -> Vec<String> {
         Err(e) => panic!("{}: credentials: {e}", scenario.name),
     };
     let fw = framework_info(&conf, &framework_env, credentials.as_ref()).unwrap();
-    let credential = match &credentials {
-        None => "{}".to_owned(),
-        Some(c) => format!(
-            "{{principal: {:?} secret: {:?}}}",
-            c.principal,
-            c.secret.as_deref().unwrap_or("")
-        ),
-    };
-    lines.push(format!(
-        "{} framework-principal={} credential={credential}",
-        head(&fw),
-        info(fw.principal.as_deref())
-    ));
+    lines.push(create_driver_line(&scenario.master, &fw, credentials.as_ref()));
 
     let mut now = Instant::now();
     let mut backend = CoarseBackend::new(config, now);
@@ -256,7 +102,7 @@ fn replay(scenario: &Scenario) -> Vec<String> {
         let outcome = backend.handle(input, now);
         for action in &outcome.actions {
             match action {
-                Action::Call(call) => render_call(call, lines),
+                Action::Call(call) => render_call(call, TaskInfo::clone, lines),
                 Action::RegisterWithShuffleService {
                     agent_id,
                     host,
@@ -338,15 +184,6 @@ fn replay(scenario: &Scenario) -> Vec<String> {
         run(&mut backend, Input::Stop, now, &mut lines);
     }
     lines
-}
-
-fn first_difference(ours: &[String], spark: &[String]) -> String {
-    for (i, (a, b)) in ours.iter().zip(spark).enumerate() {
-        if a != b {
-            return format!("line {i}:\n  ours:  {a}\n  spark: {b}");
-        }
-    }
-    format!("lengths {} vs {}: ours {:?}", ours.len(), spark.len(), ours.get(spark.len()))
 }
 
 #[test]

@@ -57,7 +57,7 @@ pub enum Action {
         /// Host → locality-aware task count.
         hosts: Vec<(String, u32)>,
     },
-    /// `doKillExecutors` with these ids.
+    /// `doKillExecutors` with these ids (coarse), or `killTask` for each Spark task id (fine).
     Kill(Vec<String>),
     /// Submit a job of this many single-cpu tasks (fine-grained only).
     SubmitJob(u32),

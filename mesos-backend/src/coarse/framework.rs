@@ -39,12 +39,23 @@ pub fn framework_info(
     env: &FrameworkEnv,
     credentials: Option<&Credentials>,
 ) -> Result<FrameworkInfo> {
+    let failover_timeout = conf.get_double(DRIVER_FAILOVER_TIMEOUT)?.unwrap_or(0.0);
+    framework_info_with(conf, env, credentials, Some(failover_timeout))
+}
+
+/// [`framework_info`] with the failover timeout given: the fine-grained backend passes none.
+pub(crate) fn framework_info_with(
+    conf: &SparkConf,
+    env: &FrameworkEnv,
+    credentials: Option<&Credentials>,
+    failover_timeout: Option<f64>,
+) -> Result<FrameworkInfo> {
     let mut info = FrameworkInfo {
         user: env.spark_user.clone(),
         name: conf.get(APP_NAME).unwrap_or_default().to_owned(),
         hostname: env.public_dns.clone().or_else(|| conf.get(DRIVER_HOST).map(str::to_owned)),
         webui_url: conf.get(DRIVER_WEBUI_URL).map(str::to_owned).or_else(|| env.ui_web_url.clone()),
-        failover_timeout: Some(conf.get_double(DRIVER_FAILOVER_TIMEOUT)?.unwrap_or(0.0)),
+        failover_timeout,
         id: conf.get(DRIVER_FRAMEWORK_ID).map(FrameworkId::from),
         role: conf.get(ROLE).map(str::to_owned),
         principal: credentials.map(|c| c.principal.clone()),

@@ -19,10 +19,10 @@
 pub mod config;
 pub mod framework;
 mod offers;
-mod scala_hash_map;
+pub(crate) mod scala_hash_map;
 mod state;
 mod status;
-mod task;
+pub(crate) mod task;
 
 use std::time::Instant;
 

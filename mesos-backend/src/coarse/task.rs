@@ -32,7 +32,7 @@ pub(super) fn executor_task_info(
     })
 }
 
-fn variable(name: &str, value: &str) -> environment::Variable {
+pub(crate) fn variable(name: &str, value: &str) -> environment::Variable {
     environment::Variable {
         name: name.to_owned(),
         value: Some(value.to_owned()),
@@ -41,7 +41,7 @@ fn variable(name: &str, value: &str) -> environment::Variable {
 }
 
 /// `Utils.substituteAppNExecIds`.
-fn substitute_ids(options: &str, app_id: &str, executor_id: &str) -> String {
+pub(crate) fn substitute_ids(options: &str, app_id: &str, executor_id: &str) -> String {
     options.replace("{{APP_ID}}", app_id).replace("{{EXECUTOR_ID}}", executor_id)
 }
 
@@ -106,7 +106,7 @@ fn command(
 
 /// `new File(parent, child).getPath` on Unix: one `/` between them, trailing slashes of the
 /// parent and doubled slashes collapsed.
-fn java_file_path(parent: &str, child: &str) -> String {
+pub(crate) fn java_file_path(parent: &str, child: &str) -> String {
     let mut joined = String::new();
     for c in format!("{parent}/{child}").chars() {
         if c == '/' && joined.ends_with('/') {
@@ -119,7 +119,7 @@ fn java_file_path(parent: &str, child: &str) -> String {
 
 /// Everything of the URI's last path segment before its first `.`, which Spark globs with
 /// `*` to find the unpacked distribution.
-fn uri_basename(uri: &str) -> &str {
+pub(crate) fn uri_basename(uri: &str) -> &str {
     let last = uri.trim_end_matches('/').rsplit('/').next().unwrap_or("");
     last.split('.').next().unwrap_or("")
 }

@@ -184,6 +184,12 @@ public final class FineOracle {
         settle(dag, tasks);
         return false;
       }
+      case "kill":
+        // What TaskSchedulerImpl calls to kill a running task (job cancellation, speculation).
+        for (int i = 1; i < w.length; i++) {
+          backend.killTask(Long.parseLong(w[i]), "", false, "oracle");
+        }
+        return false;
       case "sleep":
         Thread.sleep(Long.parseLong(w[1]));
         return false;
