@@ -25,9 +25,9 @@ Options:
   --conf PROP=VALUE       Arbitrary Spark configuration property.
                           Takes precedence over defined properties in properties-file.
 
-This build serves the REST submission API (v1) on --port and keeps submitted drivers in an
-in-memory queue. It does not connect to the Mesos master yet, so drivers stay QUEUED: launching
-them, the web UI on --webui-port and ZooKeeper persistence (--zk) come with the Mesos half.
+This build serves the REST submission API (v1) on --port once it has registered with the
+Mesos master, and launches the submitted drivers there. Its queue lives in memory: the web UI
+on --webui-port and ZooKeeper persistence (--zk) are not built yet.
 ";
 
 /// What the command line asks for.

@@ -6,27 +6,29 @@
 //! task.rs     the driver's TaskInfo, the offer test (cpus, memory, constraints)
 //! status_text.rs  TaskStatus in protobuf text format, for REST status messages
 //! java.rs     JVM details the line depends on (Double.toString, File, map orders)
+//! reconcile.rs    which launched tasks Mesos must confirm after a (re)subscription
 //! ```
 //!
 //! [`resource_offers`] is `resourceOffers`: drivers due for a relaunch first, then the queue
 //! (priority, then submission time), each on the first offer it fits; offers left unused are
-//! declined for `spark.mesos.rejectOfferDuration`. [`status_update`] is `statusUpdate`.
+//! declined for `spark.mesos.rejectOfferDuration`. [`status_update`] is `statusUpdate`;
+//! [`Reconciliation`] is its `pendingRecover` (which tasks' reconciliation answers count).
 
 pub mod command;
 mod java;
+pub mod reconcile;
 pub mod status_text;
 pub mod task;
 
 use std::time::SystemTime;
 
-use mesos::proto::{
-    task_status, Offer, OfferId, Resource, TaskId, TaskInfo, TaskState, TaskStatus,
-};
+use mesos::proto::{Offer, OfferId, Resource, TaskId, TaskInfo, TaskState, TaskStatus};
 use mesos::rules::conf::SparkConf;
 use mesos::rules::durations;
 
 use crate::queue::{DriverDescription, DriverQueue, KillOutcome, SubmissionId};
 use crate::Result;
+pub use reconcile::Reconciliation;
 
 /// `spark.mesos.cluster.retry.wait.max`: the longest wait between relaunches, in seconds.
 pub const RETRY_WAIT_MAX: &str = "spark.mesos.cluster.retry.wait.max";
@@ -184,29 +186,38 @@ fn is_terminal(state: TaskState) -> bool {
     )
 }
 
-/// `statusUpdate`: records the status of a launched driver; a supervised driver whose task
-/// FAILED or was LOST waits for a relaunch (1 s, doubling, capped); other terminal states
-/// finish it. The REST status reply then shows the status in protobuf text format.
+/// `statusUpdate` when no reconciliation is pending: records the status of a launched
+/// driver; a supervised driver whose task FAILED or was LOST waits for a relaunch (1 s,
+/// doubling, capped); other terminal states finish it. Reconciliation answers are ignored
+/// (see [`Reconciliation::status_update`] for the runtime's path). The REST status reply then
+/// shows the status in protobuf text format.
 pub fn status_update(
     queue: &mut DriverQueue,
     status: &TaskStatus,
     now: SystemTime,
     conf: &LaunchConf,
 ) -> StatusOutcome {
-    let status_text = status_text::task_status_text(status);
+    Reconciliation::default().status_update(queue, status, now, conf)
+}
+
+/// Applies an update Spark does not skip: the driver is launched, and the update is no
+/// stale reconciliation answer.
+fn apply_status(
+    queue: &mut DriverQueue,
+    status: &TaskStatus,
+    now: SystemTime,
+    conf: &LaunchConf,
+) -> StatusOutcome {
     let task_id = status.task_id.value.as_str();
     let id = submission_id_of_task(task_id);
     let Some(launched) = queue.launched_task(&id) else {
         return StatusOutcome::Ignored;
     };
-    if status.reason == Some(task_status::Reason::Reconciliation as i32) {
-        // No reconciliation is pending in this core yet: every answer is stale.
-        return StatusOutcome::Ignored;
-    }
     let supervise = queue.launched_driver(&id).is_some_and(|d| d.supervise);
     let Some(state) = state_of(status) else {
         return StatusOutcome::Ignored;
     };
+    let status_text = status_text::task_status_text(status);
     if supervise && matches!(state, TaskState::TaskFailed | TaskState::TaskLost) {
         if launched.task_id != task_id {
             return StatusOutcome::Ignored;
