@@ -2,13 +2,23 @@
 //! task on a local Mesos cluster (`mesos-local`) → the driver's executors launched by our
 //! backend through the `spark-mesos://` bridge, on the same cluster. The application's answer
 //! must be exact; `--status` and `--kill` go through spark-submit too; and a supervised
-//! driver that exits non-zero is relaunched after the 1 s backoff.
+//! driver that exits non-zero is relaunched after the 1 s backoff. A second test drives the
+//! runtime alone (no Java) through recovery, reconciliation and kills.
+
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 use std::process::Output;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mesos::proto::TaskState;
+use mesos_dispatcher::config::{parse_args, Command};
+use mesos_dispatcher::queue::{
+    DriverDescription, DriverQueue, DriverState, KillOutcome, QueueConfig, StatusOutcome,
+    SubmissionId,
+};
+use mesos_dispatcher::runtime::{self, Settings};
 use shuffle_tests::dispatcher::{
     bridge_jar, cargo_binary, json_string, pyspark, spark_submit, submission_id, Dispatcher,
 };
@@ -183,4 +193,144 @@ fn spark_submit_runs_drivers_through_our_dispatcher() {
 
     drop(dispatcher);
     runtime.block_on(cluster.shutdown());
+}
+
+/// The agents' "Spark": a `bin/spark-submit` that acts on the driver's last argument:
+/// `exit0`, `sleep`, or `fail-once` (exit 3 unless this is a relaunch, then sleep).
+const FAKE_SPARK_SUBMIT: &str = r#"#!/bin/sh
+for last in "$@"; do :; done
+case "$last" in
+  exit0) exit 0 ;;
+  sleep) exec sleep 600 ;;
+  fail-once)
+    case "$MESOS_TASK_ID" in
+      *-retry-*) exec sleep 600 ;;
+      *) exit 3 ;;
+    esac ;;
+esac
+exit 4
+"#;
+
+fn driver(q: &mut DriverQueue, app: &Path, arg: &str, supervise: bool) -> DriverDescription {
+    let now = std::time::SystemTime::now();
+    DriverDescription {
+        submission_id: q.next_submission_id(now),
+        name: arg.to_owned(),
+        app_resource: app.display().to_string(),
+        main_class: "Main".into(),
+        app_args: vec![arg.to_owned()],
+        environment: Default::default(),
+        spark_properties: [("spark.app.name".to_owned(), arg.to_owned())].into(),
+        mem_mb: 512,
+        cores: 0.5,
+        supervise,
+        submitted: now,
+    }
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The runtime alone (no Java): a driver recovered as launched but unknown to the master is
+/// reconciled to LOST and, being supervised, relaunched after the backoff; a submission runs
+/// and finishes; a kill is a KILL; after the master drops the connection, the runtime
+/// re-subscribes and reconciles the running driver (its status then carries
+/// `REASON_RECONCILIATION`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_launches_kills_relaunches_and_reconciles_on_mesos_local() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path().join("spark");
+    std::fs::create_dir_all(home.join("bin")).expect("fake Spark home");
+    let submit_script = home.join("bin/spark-submit");
+    std::fs::write(&submit_script, FAKE_SPARK_SUBMIT).expect("fake spark-submit");
+    std::fs::set_permissions(&submit_script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let app = dir.path().join("app.jar");
+    std::fs::write(&app, b"not really a jar").expect("app");
+    let cluster = mesos_local::LocalCluster::start(mesos_local::ClusterConfig {
+        work_dir: dir.path().join("mesos"),
+        kill_grace: Duration::from_millis(500),
+        ..Default::default()
+    })
+    .await
+    .expect("starting mesos-local");
+
+    let args = [
+        "--master".to_owned(),
+        format!("mesos://{}", cluster.master_addr()),
+        "--conf".to_owned(),
+        format!("spark.home={}", home.display()),
+    ];
+    let no_env = |_: &str| None;
+    let Ok(Command::Run(config)) = parse_args(args, &no_env) else { panic!("arguments") };
+    let settings = Settings::from_config(&config, &no_env).expect("settings");
+    let queue = Arc::new(Mutex::new(DriverQueue::new(QueueConfig::default())));
+    // A driver an earlier dispatcher launched (as a store would recover it): its task never
+    // reached this master.
+    let recovered = {
+        let mut q = queue.lock().unwrap();
+        q.mark_registered();
+        let d = driver(&mut q, &app, "fail-once", true);
+        let id = d.submission_id.clone();
+        q.submit(d);
+        q.mark_launched(&id, id.to_string(), "agent-of-a-lost-master".into());
+        id
+    };
+    let runtime = tokio::spawn(runtime::run(settings, Arc::clone(&queue)));
+    let state = |id: &SubmissionId| match queue.lock().unwrap().status(id) {
+        StatusOutcome::State(s, m) => (s, m.unwrap_or_default()),
+        StatusOutcome::NotReady => (DriverState::NotFound, String::new()),
+    };
+    let task_state =
+        |task: &str| cluster.tasks().into_iter().find(|t| t.task_id.value == task).map(|t| t.state);
+
+    let retry = format!("{recovered}-retry-1");
+    wait_for("the recovered driver's relaunch", || {
+        task_state(&retry) == Some(TaskState::TaskRunning)
+    })
+    .await;
+    assert_eq!(state(&recovered).0, DriverState::Running);
+
+    let finishing = {
+        let mut q = queue.lock().unwrap();
+        let d = driver(&mut q, &app, "exit0", false);
+        let id = d.submission_id.clone();
+        q.submit(d);
+        id
+    };
+    wait_for("the submission to finish", || state(&finishing).0 == DriverState::Finished).await;
+    assert!(state(&finishing).1.contains("state: TASK_FINISHED"), "{:?}", state(&finishing));
+
+    let long = {
+        let mut q = queue.lock().unwrap();
+        let d = driver(&mut q, &app, "sleep", false);
+        let id = d.submission_id.clone();
+        q.submit(d);
+        id
+    };
+    wait_for("the long driver to run", || state(&long).1.contains("state: TASK_RUNNING")).await;
+    cluster.close_streams();
+    wait_for("reconciliation after re-subscribing", || {
+        state(&long).1.contains("reason: REASON_RECONCILIATION")
+    })
+    .await;
+    assert_eq!(state(&long).0, DriverState::Running);
+
+    for id in [&recovered, &long] {
+        assert_eq!(queue.lock().unwrap().kill(id), KillOutcome::KillingRunning);
+    }
+    wait_for("the kills", || {
+        [&recovered, &long].iter().all(|id| state(id).0 == DriverState::Finished)
+    })
+    .await;
+    assert!(state(&long).1.contains("state: TASK_KILLED"), "{:?}", state(&long));
+    assert_eq!(task_state(&retry), Some(TaskState::TaskKilled));
+
+    runtime.abort();
+    cluster.shutdown().await;
 }
