@@ -70,6 +70,8 @@ impl Settings {
             framework_id: String::new(),
             spark_home_env: env("SPARK_HOME"),
         };
+        // Every round of offers reads it: a bad value fails here, not on each round.
+        mesos::rules::durations::reject_offer_duration(&launch.spark)?;
         Ok(Self { master, framework, credentials, launch })
     }
 }
@@ -213,7 +215,7 @@ impl Runtime {
     /// `registered`: the queue takes requests; launched drivers' tasks are reconciled
     /// (explicitly, then every task of the framework).
     fn subscribed(&mut self, fw: FrameworkId, now: SystemTime) -> Vec<Call> {
-        info!(framework = %fw.value, "Registered as framework ID {}", fw.value);
+        info!("Registered as framework ID {}", fw.value);
         self.launch.framework_id = fw.value.clone();
         self.framework_id = Some(fw.clone());
         let reconciliation = &mut self.reconciliation;
@@ -250,6 +252,7 @@ impl Runtime {
         let decisions =
             match mutate(&self.queue, |q| launch::resource_offers(q, offers, now, launch)) {
                 Ok(decisions) => decisions,
+                // Only a bad `spark.mesos.rejectOfferDuration`, refused at start-up already.
                 Err(e) => {
                     error!(error = %e, "placing drivers on offers failed; declining them");
                     let ids = offers.iter().map(|o| o.id.clone()).collect();
@@ -548,6 +551,29 @@ mod tests {
         rt.on_event(Event::Update(status(&format!("{id}-retry-1"), TaskState::TaskFailed)), t1);
         assert!(rt.on_tick(t1 + Duration::from_millis(1500)).is_empty());
         assert_eq!(kinds(&rt.on_tick(t1 + Duration::from_millis(2100))), [Type::Revive]);
+    }
+
+    #[test]
+    fn a_driver_that_can_never_launch_does_not_hold_back_the_others() {
+        let (mut rt, queue) = runtime(&[]);
+        rt.on_event(subscribed("fw"), UNIX_EPOCH);
+        let t0 = UNIX_EPOCH + Duration::from_secs(10);
+        let bad = submit(&queue, false, t0);
+        let good = submit(&queue, false, t0 + Duration::from_secs(1));
+        {
+            let mut q = queue.lock().unwrap();
+            let mut d = q.queued().next().unwrap().clone();
+            assert_eq!(q.kill(&bad), crate::queue::KillOutcome::RemovedPending);
+            d.spark_properties.insert("spark.mesos.driver.constraints".into(), "zone:a:b".into());
+            q.submit(d);
+        }
+        let calls = rt.on_event(Event::Offers(vec![offer("o1")]), t0 + Duration::from_secs(2));
+        assert_eq!(kinds(&calls), [Type::Accept]);
+        assert_eq!(state(&queue, &bad), DriverState::Finished);
+        assert_eq!(state(&queue, &good), DriverState::Running);
+        let bad_duration = [("spark.mesos.rejectOfferDuration", "soon")];
+        let env = |_: &str| None;
+        assert!(Settings::from_config(&config(&bad_duration), &env).is_err());
     }
 
     #[test]

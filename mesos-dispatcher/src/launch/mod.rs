@@ -84,6 +84,8 @@ pub fn resource_offers(
     now: SystemTime,
     conf: &LaunchConf,
 ) -> Result<OfferDecisions> {
+    // Read before the queue changes: an error must not leave drivers marked launched.
+    let refuse = durations::reject_offer_duration(&conf.spark)? as f64;
     let mut remaining: Vec<Remaining<'_>> = offers
         .iter()
         .map(|offer| Remaining { offer, resources: offer.resources.clone(), tasks: None })
@@ -97,15 +99,25 @@ pub fn resource_offers(
     let mut decisions = OfferDecisions::default();
     for (driver, retries) in retries.into_iter().chain(queued) {
         let props = task::driver_conf(&driver);
-        let mut chosen = None;
-        for (at, r) in remaining.iter().enumerate() {
-            if task::offer_fits(&driver, &props, &r.resources, &r.offer.attributes)? {
-                chosen = Some(at);
-                break;
+        let fits = remaining.iter().enumerate().find_map(|(at, r)| {
+            match task::offer_fits(&driver, &props, &r.resources, &r.offer.attributes) {
+                Ok(true) => Some(Ok(at)),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
             }
-        }
-        let Some(at) = chosen else {
-            continue;
+        });
+        let at = match fits {
+            Some(Ok(at)) => at,
+            None => continue,
+            // Its constraints or memory settings do not parse: it can never launch. Spark's
+            // parser throws out of resourceOffers; the other drivers go on here.
+            Some(Err(e)) => {
+                let id = driver.submission_id.clone();
+                tracing::error!(driver = %id, error = %e, "failed to launch the driver");
+                queue.mark_unlaunchable(&id);
+                decisions.unlaunchable.push((id, e.to_string()));
+                continue;
+            }
         };
         let r = &mut remaining[at];
         let id = driver.submission_id.clone();
@@ -129,7 +141,6 @@ pub fn resource_offers(
             }
         }
     }
-    let refuse = durations::reject_offer_duration(&conf.spark)? as f64;
     for r in remaining {
         match r.tasks {
             Some(tasks) => decisions.launches.push((r.offer.id.clone(), tasks)),
