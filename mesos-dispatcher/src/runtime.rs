@@ -176,9 +176,10 @@ impl Runtime {
 
     /// The calls the queue's changes since the last tick ask for: KILLs of launched drivers
     /// the REST side killed, and a REVIVE when a driver was submitted or a relaunch came due
-    /// since the last one.
-    pub fn on_tick(&mut self, now: SystemTime) -> Vec<Call> {
-        let Some(fw) = self.framework_id.clone() else {
+    /// since the last one. While the connection is down (`connected` false) nothing is taken
+    /// from the queue: the kills wait, and the next SUBSCRIBED revives for what waits.
+    pub fn on_tick(&mut self, now: SystemTime, connected: bool) -> Vec<Call> {
+        let Some(fw) = self.framework_id.clone().filter(|_| connected) else {
             return Vec::new();
         };
         let (seen_submission, seen_retry) = (self.newest_submission, self.newest_due_retry);
@@ -330,7 +331,7 @@ pub async fn run(settings: Settings, queue: Arc<Mutex<DriverQueue>>) -> Result<(
                 }
                 None => return Err(Error::MesosStreamEnded),
             },
-            _ = tick.tick() => runtime.on_tick(SystemTime::now()),
+            _ = tick.tick() => runtime.on_tick(SystemTime::now(), caller.is_subscribed()),
         };
         for call in calls {
             let kind = call.r#type;
@@ -470,7 +471,7 @@ mod tests {
     fn registration_readies_the_queue_and_reconciles() {
         let (mut rt, queue) = runtime(&[]);
         assert!(!queue.lock().unwrap().is_ready());
-        assert!(rt.on_tick(UNIX_EPOCH).is_empty(), "nothing before registration");
+        assert!(rt.on_tick(UNIX_EPOCH, true).is_empty(), "nothing before registration");
         let calls = rt.on_event(subscribed("fw"), UNIX_EPOCH);
         assert!(queue.lock().unwrap().is_ready());
         assert_eq!(kinds(&calls), [Type::Reconcile]);
@@ -479,7 +480,7 @@ mod tests {
         // A launched driver, then a reconnection: its task is reconciled explicitly first.
         let t0 = UNIX_EPOCH + Duration::from_secs(10);
         let id = submit(&queue, false, t0);
-        rt.on_tick(t0);
+        rt.on_tick(t0, true);
         rt.on_event(Event::Offers(vec![offer("o1")]), t0);
         let calls = rt.on_event(subscribed("fw"), t0);
         assert_eq!(kinds(&calls), [Type::Reconcile, Type::Reconcile]);
@@ -500,10 +501,10 @@ mod tests {
         let (mut rt, queue) = runtime(&[("spark.mesos.rejectOfferDuration", "7s")]);
         rt.on_event(subscribed("fw"), UNIX_EPOCH);
         let t0 = UNIX_EPOCH + Duration::from_secs(10);
-        assert!(rt.on_tick(t0).is_empty(), "nothing waits");
+        assert!(rt.on_tick(t0, true).is_empty(), "nothing waits");
         let id = submit(&queue, false, t0);
-        assert_eq!(kinds(&rt.on_tick(t0)), [Type::Revive]);
-        assert!(rt.on_tick(t0 + TICK).is_empty(), "one REVIVE per submission");
+        assert_eq!(kinds(&rt.on_tick(t0, true)), [Type::Revive]);
+        assert!(rt.on_tick(t0 + TICK, true).is_empty(), "one REVIVE per submission");
 
         let calls = rt.on_event(Event::Offers(vec![offer("o1"), offer("o2")]), t0);
         assert_eq!(kinds(&calls), [Type::Accept, Type::Decline]);
@@ -528,7 +529,7 @@ mod tests {
         rt.on_event(subscribed("fw"), UNIX_EPOCH);
         let t0 = UNIX_EPOCH + Duration::from_secs(10);
         let id = submit(&queue, true, t0);
-        rt.on_tick(t0);
+        rt.on_tick(t0, true);
         rt.on_event(Event::Offers(vec![offer("o1")]), t0);
         let calls = rt.on_event(Event::Update(status(id.as_str(), TaskState::TaskFailed)), t0);
         assert_eq!(kinds(&calls), [Type::Revive, Type::Acknowledge]);
@@ -537,10 +538,10 @@ mod tests {
         // Offers before the 1 s wait ends are declined; the REVIVE comes when it ends.
         let early = t0 + Duration::from_millis(500);
         assert_eq!(kinds(&rt.on_event(Event::Offers(vec![offer("o2")]), early)), [Type::Decline]);
-        assert!(rt.on_tick(early).is_empty());
+        assert!(rt.on_tick(early, true).is_empty());
         let due = t0 + Duration::from_millis(1200);
-        assert_eq!(kinds(&rt.on_tick(due)), [Type::Revive]);
-        assert!(rt.on_tick(due + TICK).is_empty());
+        assert_eq!(kinds(&rt.on_tick(due, true)), [Type::Revive]);
+        assert!(rt.on_tick(due + TICK, true).is_empty());
         let calls = rt.on_event(Event::Offers(vec![offer("o3")]), due);
         let accept = calls[0].accept.as_ref().unwrap();
         let task = &accept.operations[0].launch.as_ref().unwrap().task_infos[0];
@@ -549,8 +550,8 @@ mod tests {
         // The second failure waits twice as long.
         let t1 = due + Duration::from_secs(1);
         rt.on_event(Event::Update(status(&format!("{id}-retry-1"), TaskState::TaskFailed)), t1);
-        assert!(rt.on_tick(t1 + Duration::from_millis(1500)).is_empty());
-        assert_eq!(kinds(&rt.on_tick(t1 + Duration::from_millis(2100))), [Type::Revive]);
+        assert!(rt.on_tick(t1 + Duration::from_millis(1500), true).is_empty());
+        assert_eq!(kinds(&rt.on_tick(t1 + Duration::from_millis(2100), true)), [Type::Revive]);
     }
 
     #[test]
@@ -582,10 +583,11 @@ mod tests {
         rt.on_event(subscribed("fw"), UNIX_EPOCH);
         let t0 = UNIX_EPOCH + Duration::from_secs(10);
         let id = submit(&queue, false, t0);
-        rt.on_tick(t0);
+        rt.on_tick(t0, true);
         rt.on_event(Event::Offers(vec![offer("o1")]), t0);
         queue.lock().unwrap().kill(&id);
-        let calls = rt.on_tick(t0 + TICK);
+        assert!(rt.on_tick(t0 + TICK, false).is_empty(), "kills wait for the connection");
+        let calls = rt.on_tick(t0 + TICK, true);
         assert_eq!(kinds(&calls), [Type::Kill]);
         let kill = calls[0].kill.as_ref().unwrap();
         assert_eq!(kill.task_id.value, id.as_str());
