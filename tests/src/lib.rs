@@ -16,6 +16,7 @@
 //! * [`zookeeper`] runs a real ZooKeeper server from the Spark jars.
 
 pub mod daemon;
+pub mod dispatcher;
 pub mod fixture;
 pub mod jvm_service;
 pub mod mesos_scenarios;
