@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use mesos::proto::TaskState;
 use mesos_dispatcher::config::{parse_args, Command};
@@ -278,7 +278,7 @@ async fn runtime_launches_kills_relaunches_and_reconciles_on_mesos_local() {
         let d = driver(&mut q, &app, "fail-once", true);
         let id = d.submission_id.clone();
         q.submit(d);
-        q.mark_launched(&id, id.to_string(), "agent-of-a-lost-master".into());
+        q.mark_launched(&id, id.to_string(), "agent-of-a-lost-master".into(), SystemTime::now());
         id
     };
     let runtime = tokio::spawn(runtime::run(settings, Arc::clone(&queue)));
