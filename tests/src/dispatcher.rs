@@ -84,6 +84,8 @@ impl Dispatcher {
     pub fn start(binary: &Path, master: &str, confs: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(binary);
         cmd.args(["--master", &format!("mesos://{master}"), "--host", "127.0.0.1", "--port", "0"]);
+        // Port 0 for the web UI too: a fixed one would collide between tests and runs.
+        cmd.args(["--webui-port", "0"]);
         for (k, v) in confs {
             cmd.args(["--conf", &format!("{k}={v}")]);
         }
