@@ -5,7 +5,7 @@
 //! home. Skips locally without Spark 4, fails in CI.
 
 use shuffle_tests::mesos_bridge::{bridge_jar, run_pyspark_job};
-use shuffle_tests::{require_real_spark4, spark4_python, SPARK4_LINE};
+use shuffle_tests::{repo_root, require_real_spark4, spark4_python, SPARK4_LINE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pyspark4_job_runs_on_mesos_local_through_the_2_13_bridge() {
@@ -19,5 +19,7 @@ async fn pyspark4_job_runs_on_mesos_local_through_the_2_13_bridge() {
         "the driver ran Spark {}, not {SPARK4_LINE}.x",
         run.spark_version
     );
-    assert!(run.spark_home.starts_with(python.parent().and_then(|bin| bin.parent()).unwrap()));
+    let venv = repo_root().join(".venv-spark4").canonicalize().expect("the Spark 4 venv");
+    let home = run.spark_home.canonicalize().expect("the executors' Spark home");
+    assert!(home.starts_with(&venv), "executors ran from {}", home.display());
 }
