@@ -15,18 +15,18 @@
 //! * [`mesos_scenarios`] reads the Mesos backend oracle's scenario and call fixtures.
 //! * [`spark_jvm`] starts JVMs that build a `SparkContext` (Java 17 flags, pinned environment).
 //! * [`zookeeper`] runs a real ZooKeeper server from the Spark jars.
-//! * [`mesos_bridge`] builds the JVM bridge's jars and backend binary and runs a PySpark job
+//! * [`spark_on_mesos`] builds the Mesos bridge jars and backend, and runs a PySpark job
 //!   through them on a `mesos-local` cluster.
 
 pub mod daemon;
 pub mod fixture;
 pub mod jvm_service;
-pub mod mesos_bridge;
 pub mod mesos_scenarios;
 pub mod pki;
 pub mod server;
 pub mod spark_driver;
 pub mod spark_jvm;
+pub mod spark_on_mesos;
 pub mod zookeeper;
 
 use std::collections::hash_map::DefaultHasher;

@@ -6,8 +6,8 @@
 
 use std::process::{Command, Stdio};
 
-use shuffle_tests::mesos_bridge::{backend_binary, bridge_jar, run_pyspark_job};
-use shuffle_tests::{repo_root, require_real_spark, spark_jvm, JavaHarness, SPARK_VERSION};
+use shuffle_tests::spark_on_mesos::{backend_binary, bridge_jar, run_pyspark_job, venv_python};
+use shuffle_tests::{require_real_spark, spark_jvm, JavaHarness, SPARK_VERSION};
 
 const FRAMEWORK_ID: &str = "fw-bridge-test-0001";
 
@@ -18,7 +18,7 @@ fn spark_driver_runs_on_the_bridge() {
     }
     let harness = JavaHarness::get().expect("compiling the Java harness");
     let binary = backend_binary();
-    let jar = bridge_jar("2.12");
+    let jar = bridge_jar();
     let dir = tempfile::tempdir().expect("temp dir");
     let record = dir.path().join("requests.jsonl");
 
@@ -82,6 +82,6 @@ async fn pyspark_job_runs_on_mesos_local_through_the_bridge() {
     if !require_real_spark() {
         return;
     }
-    let run = run_pyspark_job(&repo_root().join(".venv/bin/python"), &bridge_jar("2.12")).await;
+    let run = run_pyspark_job(&venv_python(), &bridge_jar()).await;
     assert_eq!(run.spark_version, SPARK_VERSION);
 }

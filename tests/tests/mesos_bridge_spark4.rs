@@ -4,7 +4,7 @@
 //! `mesos-local` cluster; its executors are Mesos tasks our backend launched from that Spark 4
 //! home. Skips locally without Spark 4, fails in CI.
 
-use shuffle_tests::mesos_bridge::{bridge_jar, run_pyspark_job};
+use shuffle_tests::spark_on_mesos::{bridge_jar_2_13, run_pyspark_job};
 use shuffle_tests::{repo_root, require_real_spark4, spark4_python, SPARK4_LINE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,7 +13,7 @@ async fn pyspark4_job_runs_on_mesos_local_through_the_2_13_bridge() {
         return;
     }
     let python = spark4_python().expect("checked by require_real_spark4");
-    let run = run_pyspark_job(&python, &bridge_jar("2.13")).await;
+    let run = run_pyspark_job(&python, &bridge_jar_2_13()).await;
     assert!(
         run.spark_version.starts_with(&format!("{SPARK4_LINE}.")),
         "the driver ran Spark {}, not {SPARK4_LINE}.x",

@@ -1,7 +1,7 @@
-//! The JVM bridge end to end: the `spark-mesos-backend` binary and the plugin jars, built fresh
-//! for the test, and a PySpark job (`tests/python/mesos_bridge_job.py`) whose executors our
-//! backend launches on an in-process `mesos-local` cluster. The same job serves Spark 3.5
-//! (`.venv`, the Scala 2.12 jar) and Spark 4 (`.venv-spark4`, the 2.13 jar).
+//! Real Spark drivers on our Mesos backend: the bridge jars and backend binary built fresh,
+//! the PySpark install's Spark home, and a PySpark job (`tests/python/mesos_bridge_job.py`)
+//! whose executors our backend launches on an in-process `mesos-local` cluster. The same job
+//! serves Spark 3.5 (`.venv`, the Scala 2.12 jar) and Spark 4 (`.venv-spark4`, the 2.13 jar).
 //!
 //! These helpers are for tests: they panic, with the output that explains it, when a build or
 //! the job fails.
@@ -13,11 +13,13 @@ use mesos_local::{ClusterConfig, LocalCluster, TaskSnapshot};
 
 use crate::{limit, repo_root, target_dir};
 
-/// The `spark-mesos-backend` binary of the running test's build profile, built first so a test
-/// never runs a stale one.
+/// Spark's executor main class, as the backend's command line starts it.
+pub const EXECUTOR_CLASS: &str = "org.apache.spark.executor.CoarseGrainedExecutorBackend";
+
+/// The `spark-mesos-backend` binary of this build profile, built so a test never runs a
+/// stale one.
 pub fn backend_binary() -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    // The test executable sits in <profile>/deps/.
     let profile_dir = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent()?.parent().map(Path::to_path_buf))
@@ -32,9 +34,17 @@ pub fn backend_binary() -> PathBuf {
     profile_dir.join("spark-mesos-backend")
 }
 
-/// The plugin jar for Scala `scala` (`2.12`: Spark 3.5, `2.13`: Spark 4), (re)built by
-/// `scripts/build-jvm.sh`.
-pub fn bridge_jar(scala: &str) -> PathBuf {
+/// The Scala 2.12 plugin jar (Spark 3.5), (re)built by `scripts/build-jvm.sh`.
+pub fn bridge_jar() -> PathBuf {
+    build_jar("2.12")
+}
+
+/// The Scala 2.13 plugin jar (Spark 4), (re)built by `scripts/build-jvm.sh`.
+pub fn bridge_jar_2_13() -> PathBuf {
+    build_jar("2.13")
+}
+
+fn build_jar(scala: &str) -> PathBuf {
     let output = Command::new(repo_root().join("scripts/build-jvm.sh"))
         .arg(scala)
         .stderr(Stdio::inherit())
@@ -44,6 +54,21 @@ pub fn bridge_jar(scala: &str) -> PathBuf {
     let jar = target_dir().join(format!("jvm/spark-mesos-bridge_{scala}.jar"));
     assert!(jar.is_file(), "{} missing after the build", jar.display());
     jar
+}
+
+/// The `.venv` Python that has pyspark 3.5.6.
+pub fn venv_python() -> PathBuf {
+    repo_root().join(".venv/bin/python")
+}
+
+/// The directory of `python`'s pyspark package, a Spark home executors can run from.
+pub fn pyspark_home(python: &Path) -> PathBuf {
+    let out = Command::new(python)
+        .args(["-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"])
+        .output()
+        .expect("running python");
+    assert!(out.status.success(), "pyspark is not importable by {}", python.display());
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
 /// What a finished [`run_pyspark_job`] leaves to check.
@@ -117,22 +142,11 @@ pub async fn run_pyspark_job(python: &Path, jar: &Path) -> JobRun {
     for task in &tasks {
         let command = task.command.as_ref().and_then(|c| c.value.as_deref()).unwrap_or("");
         assert!(
-            command.contains(&spark_class)
-                && command.contains("org.apache.spark.executor.CoarseGrainedExecutorBackend"),
+            command.contains(&spark_class) && command.contains(EXECUTOR_CLASS),
             "task {} does not run this Spark's executor: {command}",
             task.task_id.value
         );
     }
     cluster.shutdown().await;
     JobRun { spark_version, spark_home }
-}
-
-/// The `pyspark` package folder of `python`, which is a Spark home.
-fn pyspark_home(python: &Path) -> PathBuf {
-    let output = Command::new(python)
-        .args(["-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"])
-        .output()
-        .expect("running python");
-    assert!(output.status.success(), "{} cannot import pyspark", python.display());
-    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
