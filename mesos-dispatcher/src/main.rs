@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use mesos_dispatcher::config::{parse_args, Command, USAGE};
-use mesos_dispatcher::queue::DriverQueue;
 use mesos_dispatcher::rest::{serve, Limits};
+use mesos_dispatcher::store::{Persistence, StoreConfig};
 use mesos_dispatcher::Error;
 use tracing::info;
 
@@ -32,8 +32,11 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let queue_config = match config.queue_config() {
-        Ok(q) => q,
+    let (queue_config, store_config) = match config
+        .queue_config()
+        .and_then(|q| Ok((q, StoreConfig::from_conf(&config.conf, &env)?)))
+    {
+        Ok(configs) => configs,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
@@ -48,10 +51,11 @@ fn main() -> ExitCode {
             }
         };
     let result = runtime.block_on(async move {
+        // The state is back before the first request is accepted.
+        let (persistence, mut queue) = Persistence::open(&store_config, queue_config).await?;
         let addr = format!("{}:{}", config.host, config.port);
         let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|source| Error::Serve { addr: addr.clone(), source })?;
         let bound = listener.local_addr().map_err(|source| Error::Serve { addr: addr.clone(), source })?;
-        let mut queue = DriverQueue::new(queue_config);
         // No Mesos connection yet: the queue takes submissions from the start. With the Mesos
         // half, registration with the master will mark it ready instead.
         queue.mark_registered();
@@ -71,7 +75,7 @@ fn main() -> ExitCode {
             }
             info!("stopping");
         };
-        serve(listener, Arc::new(Mutex::new(queue)), Limits::default(), shutdown)
+        serve(listener, Arc::new(Mutex::new(queue)), persistence, Limits::default(), shutdown)
             .await
             .map_err(|source| Error::Serve { addr, source })
     });

@@ -5,7 +5,7 @@
 //! [`DriverQueue::mark_launched`]), then either finishes or, when supervised and failed, waits
 //! in the retry list. The REST replies read these states.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -201,8 +201,101 @@ pub struct LaunchedTask {
     pub retry: Option<RetryState>,
 }
 
+/// One driver as a store keeps it: its state with what that state carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryState {
+    /// Waiting for an offer.
+    Queued(DriverDescription),
+    /// Launched as `task`, with the task's last status in protobuf text form.
+    Launched {
+        /// The driver.
+        driver: DriverDescription,
+        /// Its task.
+        task: LaunchedTask,
+        /// The task's last status.
+        last_status: Option<String>,
+    },
+    /// Waiting for a relaunch after a failure.
+    Retrying {
+        /// The driver.
+        driver: DriverDescription,
+        /// Its relaunch schedule.
+        retry: RetryState,
+        /// The failed task's last status.
+        last_failure: String,
+    },
+    /// Terminal; only the id and the last status are kept, as Spark keeps them.
+    Finished {
+        /// The submission id.
+        id: SubmissionId,
+        /// The task's last status, if it ever ran.
+        last_status: Option<String>,
+    },
+}
+
+/// A driver's persisted form: its state and the order in which it entered that state
+/// (`seq` grows across the whole queue, so a restore rebuilds the retry list and the finished
+/// drivers in their order, and of two copies of one driver the later one wins).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriverEntry {
+    /// When the driver entered its state, in the queue's order of events.
+    pub seq: u64,
+    /// The state.
+    pub state: EntryState,
+}
+
+impl DriverEntry {
+    /// The driver's submission id.
+    pub fn submission_id(&self) -> &SubmissionId {
+        match &self.state {
+            EntryState::Queued(driver)
+            | EntryState::Launched { driver, .. }
+            | EntryState::Retrying { driver, .. } => &driver.submission_id,
+            EntryState::Finished { id, .. } => id,
+        }
+    }
+}
+
+/// What changed since the last [`DriverQueue::take_changes`]: what a store must rewrite.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Drivers whose state changed, or that the queue forgot.
+    pub drivers: BTreeSet<SubmissionId>,
+    /// The submission counter moved.
+    pub next_number: bool,
+    /// The framework id was set.
+    pub framework_id: bool,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.drivers.is_empty() && !self.next_number && !self.framework_id
+    }
+}
+
+/// A queue's persisted state, as a store hands it back at start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecoveredState {
+    /// The framework id Mesos gave the dispatcher, to subscribe with again.
+    pub framework_id: Option<String>,
+    /// The submission counter.
+    pub next_number: u64,
+    /// Every driver, each submission id once.
+    pub drivers: Vec<DriverEntry>,
+}
+
+#[derive(Debug)]
+struct Queued {
+    priority: f32,
+    millis: u64,
+    seq: u64,
+    driver: DriverDescription,
+}
+
 #[derive(Debug)]
 struct Launched {
+    seq: u64,
     driver: DriverDescription,
     task: LaunchedTask,
     last_status: Option<String>,
@@ -210,6 +303,7 @@ struct Launched {
 
 #[derive(Debug)]
 struct Retrying {
+    seq: u64,
     driver: DriverDescription,
     retry: RetryState,
     last_failure: String,
@@ -217,6 +311,7 @@ struct Retrying {
 
 #[derive(Debug)]
 struct Finished {
+    seq: u64,
     id: SubmissionId,
     last_status: Option<String>,
 }
@@ -227,11 +322,16 @@ pub struct DriverQueue {
     config: QueueConfig,
     ready: bool,
     next_number: u64,
+    framework_id: Option<String>,
+    next_seq: u64,
     /// Sorted: highest priority first, then oldest submission, then lowest id number.
-    queued: Vec<(f32, u64, DriverDescription)>,
+    queued: Vec<Queued>,
     launched: HashMap<SubmissionId, Launched>,
     retrying: Vec<Retrying>,
     finished: VecDeque<Finished>,
+    /// Kept for the store until taken (`crate::store::Persistence::sync` takes them after
+    /// every mutation, so this stays small).
+    changes: Changes,
 }
 
 impl DriverQueue {
@@ -241,11 +341,120 @@ impl DriverQueue {
             config,
             ready: false,
             next_number: 0,
+            framework_id: None,
+            next_seq: 0,
             queued: Vec::new(),
             launched: HashMap::new(),
             retrying: Vec::new(),
             finished: VecDeque::new(),
+            changes: Changes::default(),
         }
+    }
+
+    /// A queue holding `state`, not ready until [`DriverQueue::mark_registered`]. Queued
+    /// drivers take their queue's priority from `config` (the default queue's when their
+    /// queue is no longer declared); finished drivers beyond `retainedDrivers` are dropped
+    /// (and reported by the next [`DriverQueue::take_changes`]). Of two entries with one
+    /// submission id, the later (`seq`) wins.
+    pub fn restore(config: QueueConfig, state: RecoveredState) -> Self {
+        let mut queue = Self::new(config);
+        queue.framework_id = state.framework_id;
+        queue.next_number = state.next_number;
+        let mut drivers = state.drivers;
+        drivers.sort_by_key(|d| std::cmp::Reverse(d.seq));
+        let mut seen = BTreeSet::new();
+        drivers.retain(|d| seen.insert(d.submission_id().clone()));
+        drivers.reverse();
+        queue.next_seq = drivers.last().map_or(0, |d| d.seq.saturating_add(1));
+        for DriverEntry { seq, state } in drivers {
+            match state {
+                EntryState::Queued(driver) => {
+                    let priority = queue.priority(driver.queue_name()).unwrap_or(0.0);
+                    queue.insert_queued(priority, seq, driver);
+                }
+                EntryState::Launched { driver, task, last_status } => {
+                    let id = driver.submission_id.clone();
+                    queue.launched.insert(id, Launched { seq, driver, task, last_status });
+                }
+                EntryState::Retrying { driver, retry, last_failure } => {
+                    queue.retrying.push(Retrying { seq, driver, retry, last_failure });
+                }
+                EntryState::Finished { id, last_status } => {
+                    queue.push_finished(Finished { seq, id, last_status });
+                }
+            }
+        }
+        queue
+    }
+
+    /// The changes since the last call, for the store; starts afresh.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// The persisted form of driver `id`, None when the queue does not know it (any more).
+    pub fn entry(&self, id: &SubmissionId) -> Option<DriverEntry> {
+        if let Some(q) = self.queued.iter().find(|q| &q.driver.submission_id == id) {
+            return Some(DriverEntry { seq: q.seq, state: EntryState::Queued(q.driver.clone()) });
+        }
+        if let Some(l) = self.launched.get(id) {
+            let state = EntryState::Launched {
+                driver: l.driver.clone(),
+                task: l.task.clone(),
+                last_status: l.last_status.clone(),
+            };
+            return Some(DriverEntry { seq: l.seq, state });
+        }
+        if let Some(r) = self.retrying.iter().find(|r| &r.driver.submission_id == id) {
+            let state = EntryState::Retrying {
+                driver: r.driver.clone(),
+                retry: r.retry,
+                last_failure: r.last_failure.clone(),
+            };
+            return Some(DriverEntry { seq: r.seq, state });
+        }
+        self.finished.iter().find(|f| &f.id == id).map(|f| DriverEntry {
+            seq: f.seq,
+            state: EntryState::Finished { id: f.id.clone(), last_status: f.last_status.clone() },
+        })
+    }
+
+    /// The submission counter: the number in the last id handed out.
+    pub fn next_number(&self) -> u64 {
+        self.next_number
+    }
+
+    /// The framework id Mesos gave the dispatcher, once known (restored or registered).
+    pub fn framework_id(&self) -> Option<&str> {
+        self.framework_id.as_deref()
+    }
+
+    /// Mesos registered the dispatcher as `id`: it is kept (and persisted) to subscribe with
+    /// it again after a restart, as Spark does.
+    pub fn set_framework_id(&mut self, id: String) {
+        if self.framework_id.as_deref() != Some(id.as_str()) {
+            self.framework_id = Some(id);
+            self.changes.framework_id = true;
+        }
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.saturating_add(1);
+        seq
+    }
+
+    fn changed(&mut self, id: &SubmissionId) {
+        self.changes.drivers.insert(id.clone());
+    }
+
+    fn insert_queued(&mut self, priority: f32, seq: u64, driver: DriverDescription) {
+        let millis = millis_since_epoch(driver.submitted);
+        let at = self.queued.partition_point(|q| {
+            // Ties keep submission order (Spark's TreeSet would drop a same-millisecond twin).
+            q.priority > priority || (q.priority == priority && q.millis <= millis)
+        });
+        self.queued.insert(at, Queued { priority, millis, seq, driver });
     }
 
     /// The scheduler registered with Mesos: requests are answered from now on.
@@ -262,6 +471,7 @@ impl DriverQueue {
     /// well-formed create request, even one then refused as not ready or full.
     pub fn next_submission_id(&mut self, now: SystemTime) -> SubmissionId {
         self.next_number += 1;
+        self.changes.next_number = true;
         SubmissionId(format!("driver-{}-{:04}", format_timestamp(now), self.next_number))
     }
 
@@ -285,13 +495,9 @@ impl DriverQueue {
             return SubmitOutcome::UndeclaredQueue(driver.queue_name().to_owned());
         };
         let id = driver.submission_id.clone();
-        let millis = millis_since_epoch(driver.submitted);
-        let key = (priority, millis);
-        let at = self.queued.partition_point(|(p, m, _)| {
-            // Ties keep submission order (Spark's TreeSet would drop a same-millisecond twin).
-            *p > key.0 || (*p == key.0 && *m <= key.1)
-        });
-        self.queued.insert(at, (priority, millis, driver));
+        let seq = self.take_seq();
+        self.insert_queued(priority, seq, driver);
+        self.changed(&id);
         SubmitOutcome::Queued(id)
     }
 
@@ -303,12 +509,14 @@ impl DriverQueue {
         if self.launched.contains_key(id) {
             return KillOutcome::KillingRunning;
         }
-        if let Some(at) = self.queued.iter().position(|(_, _, d)| &d.submission_id == id) {
+        if let Some(at) = self.queued.iter().position(|q| &q.driver.submission_id == id) {
             self.queued.remove(at);
+            self.changed(id);
             return KillOutcome::RemovedPending;
         }
         if let Some(at) = self.retrying.iter().position(|r| &r.driver.submission_id == id) {
             self.retrying.remove(at);
+            self.changed(id);
             return KillOutcome::RemovedRetrying;
         }
         if self.finished.iter().any(|f| &f.id == id) {
@@ -322,7 +530,7 @@ impl DriverQueue {
         if !self.ready {
             return StatusOutcome::NotReady;
         }
-        let state = if self.queued.iter().any(|(_, _, d)| &d.submission_id == id) {
+        let state = if self.queued.iter().any(|q| &q.driver.submission_id == id) {
             (DriverState::Queued, None)
         } else if let Some(l) = self.launched.get(id) {
             (DriverState::Running, l.last_status.clone())
@@ -338,7 +546,7 @@ impl DriverQueue {
 
     /// The queued drivers, next to launch first.
     pub fn queued(&self) -> impl Iterator<Item = &DriverDescription> {
-        self.queued.iter().map(|(_, _, d)| d)
+        self.queued.iter().map(|q| &q.driver)
     }
 
     /// How many drivers are launched.
@@ -366,9 +574,9 @@ impl DriverQueue {
     /// `agent_id`: it is RUNNING from now on. Returns false if no such driver waits.
     pub fn mark_launched(&mut self, id: &SubmissionId, task_id: String, agent_id: String) -> bool {
         let (driver, retry) = if let Some(at) =
-            self.queued.iter().position(|(_, _, d)| &d.submission_id == id)
+            self.queued.iter().position(|q| &q.driver.submission_id == id)
         {
-            (self.queued.remove(at).2, None)
+            (self.queued.remove(at).driver, None)
         } else if let Some(at) = self.retrying.iter().position(|r| &r.driver.submission_id == id) {
             let r = self.retrying.remove(at);
             (r.driver, Some(r.retry))
@@ -376,7 +584,9 @@ impl DriverQueue {
             return false;
         };
         let task = LaunchedTask { task_id, agent_id, retry };
-        self.launched.insert(id.clone(), Launched { driver, task, last_status: None });
+        let seq = self.take_seq();
+        self.launched.insert(id.clone(), Launched { seq, driver, task, last_status: None });
+        self.changed(id);
         true
     }
 
@@ -384,9 +594,9 @@ impl DriverQueue {
     /// FINISHED without a task, as Spark retires a driver whose `createTaskInfo` fails.
     pub fn mark_unlaunchable(&mut self, id: &SubmissionId) -> bool {
         let driver = if let Some(at) =
-            self.queued.iter().position(|(_, _, d)| &d.submission_id == id)
+            self.queued.iter().position(|q| &q.driver.submission_id == id)
         {
-            self.queued.remove(at).2
+            self.queued.remove(at).driver
         } else if let Some(at) = self.retrying.iter().position(|r| &r.driver.submission_id == id) {
             self.retrying.remove(at).driver
         } else {
@@ -401,6 +611,7 @@ impl DriverQueue {
         match self.launched.get_mut(id) {
             Some(l) => {
                 l.last_status = Some(status_text);
+                self.changes.drivers.insert(id.clone());
                 true
             }
             None => false,
@@ -428,7 +639,9 @@ impl DriverQueue {
         };
         let next_retry = now + Duration::from_secs(wait_secs);
         let retry = RetryState { retries, wait_secs, next_retry };
-        self.retrying.push(Retrying { driver: l.driver, retry, last_failure: failure_text });
+        let seq = self.take_seq();
+        self.retrying.push(Retrying { seq, driver: l.driver, retry, last_failure: failure_text });
+        self.changed(id);
         true
     }
 
@@ -443,12 +656,22 @@ impl DriverQueue {
     }
 
     fn retire(&mut self, id: SubmissionId, last_status: Option<String>) {
+        self.changed(&id);
+        let seq = self.take_seq();
+        self.push_finished(Finished { seq, id, last_status });
+    }
+
+    fn push_finished(&mut self, finished: Finished) {
         let retained = self.config.retained_drivers;
         if retained > 0 && self.finished.len() >= retained {
             let drop = (retained / 10).max(1);
-            self.finished.drain(..drop.min(self.finished.len()));
+            let forgotten: Vec<Finished> =
+                self.finished.drain(..drop.min(self.finished.len())).collect();
+            for f in forgotten {
+                self.changed(&f.id);
+            }
         }
-        self.finished.push_back(Finished { id, last_status });
+        self.finished.push_back(finished);
     }
 }
 

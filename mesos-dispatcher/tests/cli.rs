@@ -46,8 +46,11 @@ fn plain(line: &str) -> String {
 
 #[test]
 fn serves_rest_on_the_bound_port() {
+    let state = tempfile::tempdir().expect("state dir");
     let mut child = Command::new(BIN)
         .args(["--master", "mesos://127.0.0.1:5050", "--host", "127.0.0.1", "--port", "0"])
+        .arg("--conf")
+        .arg(format!("spark.mesos.dispatcher.rs.stateDir={}", state.path().display()))
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
         .spawn()

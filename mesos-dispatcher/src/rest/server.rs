@@ -21,6 +21,7 @@ use tracing::{debug, warn};
 use super::handler::{handle, Method, Reply};
 use super::router::{decode_path, route, Route};
 use crate::queue::DriverQueue;
+use crate::store::Persistence;
 
 /// The server's bounds.
 #[derive(Debug, Clone)]
@@ -47,10 +48,12 @@ impl Default for Limits {
     }
 }
 
-/// Serves the REST API on `listener` until `shutdown` completes.
+/// Serves the REST API on `listener` until `shutdown` completes. Every reply that changed the
+/// queue is sent once `persistence` stored the change.
 pub async fn serve(
     listener: TcpListener,
     queue: Arc<Mutex<DriverQueue>>,
+    persistence: Persistence,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -78,11 +81,13 @@ pub async fn serve(
             },
         };
         let queue = Arc::clone(&queue);
+        let persistence = persistence.clone();
         let limits = Arc::clone(&limits);
         let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
-            let service =
-                service_fn(move |req| answer(Arc::clone(&queue), Arc::clone(&limits), req));
+            let service = service_fn(move |req| {
+                answer(Arc::clone(&queue), persistence.clone(), Arc::clone(&limits), req)
+            });
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
@@ -98,14 +103,20 @@ pub async fn serve(
 
 async fn answer(
     queue: Arc<Mutex<DriverQueue>>,
+    persistence: Persistence,
     limits: Arc<Limits>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let reply = reply(&queue, &limits, req).await;
+    let reply = reply(&queue, &persistence, &limits, req).await;
     Ok(to_response(reply))
 }
 
-async fn reply(queue: &Mutex<DriverQueue>, limits: &Limits, req: Request<Incoming>) -> Reply {
+async fn reply(
+    queue: &Mutex<DriverQueue>,
+    persistence: &Persistence,
+    limits: &Limits,
+    req: Request<Incoming>,
+) -> Reply {
     let Some(path) = decode_path(req.uri().path()) else {
         return Reply::error(
             400,
@@ -129,11 +140,21 @@ async fn reply(queue: &Mutex<DriverQueue>, limits: &Limits, req: Request<Incomin
         // Kill and status ignore bodies, as Spark's servlets do.
         Bytes::new()
     };
-    let mut queue = match queue.lock() {
-        Ok(queue) => queue,
-        Err(poisoned) => poisoned.into_inner(),
+    let (reply, synced) = {
+        let mut queue = match queue.lock() {
+            Ok(queue) => queue,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let reply = handle(&mut queue, route, method, &path, &body, SystemTime::now());
+        (reply, persistence.sync(&mut queue))
     };
-    handle(&mut queue, route, method, &path, &body, SystemTime::now())
+    // The client learns of a submission or kill only once it survives a restart. If the
+    // store is down, the reply still goes out: the change lives in memory, and the writer
+    // logs the failure and retries.
+    if let Err(e) = synced.stored().await {
+        warn!(error = %e, "replying before the change is stored");
+    }
+    reply
 }
 
 fn too_large(limit: usize) -> Reply {
