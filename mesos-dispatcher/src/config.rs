@@ -25,9 +25,10 @@ Options:
   --conf PROP=VALUE       Arbitrary Spark configuration property.
                           Takes precedence over defined properties in properties-file.
 
-This build serves the REST submission API (v1) on --port and keeps submitted drivers in an
-in-memory queue. It does not connect to the Mesos master yet, so drivers stay QUEUED: launching
-them, the web UI on --webui-port and ZooKeeper persistence (--zk) come with the Mesos half.
+This build serves the REST submission API (v1) on --port and keeps submitted drivers across
+restarts, in spark.mesos.dispatcher.rs.stateDir or, with --zk, in ZooKeeper. It does not
+connect to the Mesos master yet, so drivers stay QUEUED: launching them and the web UI on
+--webui-port come with the Mesos half.
 ";
 
 /// What the command line asks for.

@@ -103,7 +103,7 @@ impl Dispatcher {
             "environmentVariables":{{"SPARK_USER":"u"}},"mainClass":"org.example.Main",
             "sparkProperties":{{"spark.app.name":"recovery-{n}","spark.driver.memory":"512m",
             "spark.driver.supervise":"{}"}}}}"#,
-            n % 2 == 0
+            n < 3
         );
         let reply = self.post("/v1/submissions/create", &body);
         assert!(reply.contains("\"success\" : true"), "{reply}");

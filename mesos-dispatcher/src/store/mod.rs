@@ -185,7 +185,9 @@ impl StoreConfig {
         conf: &BTreeMap<String, String>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self> {
-        match conf.get(RECOVERY_MODE).map(|m| m.trim()) {
+        // Spark upper-cases the mode before it looks at it.
+        let mode = conf.get(RECOVERY_MODE).map(|m| m.trim().to_ascii_uppercase());
+        match mode.as_deref() {
             None => {
                 let dir = match conf.get(STATE_DIR).map(|d| d.trim()) {
                     Some("") => {
@@ -226,10 +228,10 @@ impl StoreConfig {
                 }
                 Ok(Self::ZooKeeper { servers: servers.to_owned(), dir })
             }
-            Some(other) => Err(Error::BadConfValue {
+            Some(_) => Err(Error::BadConfValue {
                 key: RECOVERY_MODE.into(),
                 expected: "ZOOKEEPER or NONE (unset: the embedded store)",
-                value: other.to_owned(),
+                value: conf.get(RECOVERY_MODE).cloned().unwrap_or_default(),
             }),
         }
     }
@@ -270,7 +272,7 @@ mod tests {
             StoreConfig::from_conf(&conf(&[(RECOVERY_MODE, "NONE")]), &home).unwrap(),
             StoreConfig::Memory
         );
-        let zk = conf(&[(RECOVERY_MODE, "ZOOKEEPER"), (ZOOKEEPER_URL, "a:2181,b:2181")]);
+        let zk = conf(&[(RECOVERY_MODE, "zookeeper"), (ZOOKEEPER_URL, "a:2181,b:2181")]);
         assert_eq!(
             StoreConfig::from_conf(&zk, &home).unwrap(),
             StoreConfig::ZooKeeper {
