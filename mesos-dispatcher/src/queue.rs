@@ -565,11 +565,6 @@ impl DriverQueue {
         self.launched.get(id).map(|l| &l.driver)
     }
 
-    /// Every launched driver's task, e.g. to reconcile them after a restore.
-    pub fn launched_tasks(&self) -> impl Iterator<Item = (&SubmissionId, &LaunchedTask)> {
-        self.launched.iter().map(|(id, l)| (id, &l.task))
-    }
-
     /// The task of the launched driver `id`.
     pub fn launched_task(&self, id: &SubmissionId) -> Option<&LaunchedTask> {
         self.launched.get(id).map(|l| &l.task)

@@ -32,6 +32,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// Time allowed for a request's headers, and idle time between keep-alive requests.
     pub header_timeout: Duration,
+    /// Time a reply waits for its change to be stored before it goes out anyway (spark-submit
+    /// gives up after 10 s).
+    pub store_wait: Duration,
     /// Time allowed for reading a create body.
     pub body_timeout: Duration,
 }
@@ -44,6 +47,7 @@ impl Default for Limits {
             max_connections: 64,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            store_wait: Duration::from_secs(5),
         }
     }
 }
@@ -149,10 +153,12 @@ async fn reply(
         (reply, persistence.sync(&mut queue))
     };
     // The client learns of a submission or kill only once it survives a restart. If the
-    // store is down, the reply still goes out: the change lives in memory, and the writer
-    // logs the failure and retries.
-    if let Err(e) = synced.stored().await {
-        warn!(error = %e, "replying before the change is stored");
+    // store fails or hangs, the reply still goes out: the change lives in memory, and the
+    // writer logs the failure and retries.
+    match tokio::time::timeout(limits.store_wait, synced.stored()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => warn!(error = %e, "replying before the change is stored"),
+        Err(_) => warn!(wait = ?limits.store_wait, "replying before the change is stored"),
     }
     reply
 }

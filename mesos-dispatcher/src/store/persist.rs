@@ -216,6 +216,24 @@ impl Persistence {
     }
 }
 
+impl Persistence {
+    /// Locks `queue`, runs `f` on it and [`Persistence::sync`]s, without waiting for the
+    /// store: the way a loop that must not block on the store changes the queue.
+    pub fn mutate<R>(
+        &self,
+        queue: &Mutex<DriverQueue>,
+        f: impl FnOnce(&mut DriverQueue) -> R,
+    ) -> R {
+        let mut queue = match queue.lock() {
+            Ok(queue) => queue,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let result = f(&mut queue);
+        drop(self.sync(&mut queue));
+        result
+    }
+}
+
 /// The ops that bring the store to the queue's state for `changes`.
 fn ops_for(
     locations: &mut HashMap<SubmissionId, Section>,
@@ -436,6 +454,24 @@ pub(crate) mod tests {
         let next = back.next_submission_id(UNIX_EPOCH);
         assert!(next.as_str().ends_with("-0007"), "{next}");
         assert_eq!(back.status(&ids[3]), StatusOutcome::State(DriverState::NotFound, None));
+    }
+
+    #[tokio::test]
+    async fn mutate_syncs_without_waiting() {
+        let store = MemoryStore::default();
+        let (p, mut q) = Persistence::start(store.clone(), QueueConfig::default()).await.unwrap();
+        q.mark_registered();
+        let queue = Mutex::new(q);
+        p.mutate(&queue, |q| q.set_framework_id("fw-1".into()));
+        // A later sync that is waited for comes after it.
+        let synced = {
+            let mut q = queue.lock().unwrap();
+            let d = description(&mut q, false);
+            q.submit(d);
+            p.sync(&mut q)
+        };
+        synced.stored().await.unwrap();
+        assert!(keys(&store).contains("scheduler/frameworkId"), "{:?}", keys(&store));
     }
 
     #[tokio::test]

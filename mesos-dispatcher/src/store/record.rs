@@ -303,6 +303,18 @@ mod tests {
         assert_eq!(decode_next_number(&key, &encode_next_number(42)).unwrap(), 42);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            for section in Section::ALL {
+                let key = Key::new(section, "driver-1").unwrap();
+                let _ = decode_entry(&key, &bytes);
+                let _ = decode_next_number(&key, &bytes);
+                let _ = decode_framework_id(&key, &bytes);
+            }
+        }
+    }
+
     #[test]
     fn bad_records_are_clear_errors() {
         let id = "driver-1";
