@@ -23,7 +23,9 @@ use shuffle_tests::{limit, require_real_spark, target_dir};
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The `mesos-dispatcher` binary of this build profile, built once so the test never runs a
-/// stale one.
+/// stale one. It is built together with this test so that cargo unifies features as for the
+/// test: built alone, its dependencies get other features, and every run would rebuild them
+/// (and the next `cargo test` again).
 fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
@@ -34,6 +36,20 @@ fn binary() -> &'static Path {
             .unwrap_or_else(|| target_dir().join("debug"));
         let mut build = Command::new(cargo);
         build.args(["build", "-q", "-p", "mesos-dispatcher", "--bin", "mesos-dispatcher"]);
+        build.args(["-p", "shuffle-tests", "--test", "dispatcher_recovery"]);
+        // Cargo gives this test its package's variables; build scripts that watch the
+        // environment would take them for a change and rebuild.
+        for (key, _) in std::env::vars_os() {
+            let key_text = key.to_string_lossy();
+            let ours = key_text.starts_with("CARGO_PKG_")
+                || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME"]
+                    .contains(&key_text.as_ref())
+                || key_text == "CARGO_PRIMARY_PACKAGE"
+                || key_text == "CARGO_TARGET_TMPDIR";
+            if ours {
+                build.env_remove(&key);
+            }
+        }
         if profile_dir == target_dir().join("release") {
             build.arg("--release");
         }
