@@ -27,8 +27,8 @@ Options:
 
 This build serves the REST submission API (v1) on --port once it has registered with the
 Mesos master, and launches the submitted drivers there. The web UI and Prometheus metrics
-(/metrics) are on --webui-port. Its queue lives in memory: ZooKeeper persistence (--zk) is
-not built yet.
+(/metrics) are on --webui-port. Submitted drivers and the framework id survive restarts, in
+spark.mesos.dispatcher.rs.stateDir or, with --zk, in ZooKeeper.
 ";
 
 /// What the command line asks for.

@@ -100,6 +100,91 @@ pub enum Error {
     /// No `spark.mesos.executor.home`, `spark.home` or `SPARK_HOME` says where Spark is.
     #[error("Executor Spark home `spark.mesos.executor.home` is not set!")]
     NoExecutorHome,
+    /// `spark.deploy.recoveryMode=ZOOKEEPER` without `spark.deploy.zookeeper.url`.
+    #[error("spark.deploy.recoveryMode=ZOOKEEPER needs spark.deploy.zookeeper.url")]
+    MissingZooKeeperUrl,
+    /// The embedded store could not be opened, read or written (or another dispatcher has
+    /// it open).
+    #[error("state store {path}: {source}")]
+    EmbeddedStore {
+        /// The store's file.
+        path: PathBuf,
+        /// Why.
+        source: Box<redb::Error>,
+    },
+    /// Creating the state directory failed.
+    #[error("state directory {path}: {source}")]
+    StateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A ZooKeeper operation of the store failed.
+    #[error("ZooKeeper store at {path}: {source}")]
+    ZooKeeperStore {
+        /// The node (or the servers, for a connection).
+        path: String,
+        /// Why.
+        source: mesos::Error,
+    },
+    /// A stored record is larger than the store takes.
+    #[error("record {key} has {len} bytes, over the store's limit of {max}")]
+    RecordTooLarge {
+        /// The record's key, `<section>/<name>`.
+        key: String,
+        /// Its size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A store section holds more records than a dispatcher reads back; the rest stay
+    /// stored, unread.
+    #[error("store section {section} holds {count} records, over the limit of {max}")]
+    TooManyRecords {
+        /// The section.
+        section: &'static str,
+        /// How many it holds.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A stored key names no section of ours, or a name a store cannot hold.
+    #[error("store key {key:?} is not <section>/<submission id>")]
+    BadRecordKey {
+        /// The key.
+        key: String,
+    },
+    /// A stored record is not JSON of the expected shape.
+    #[error("record {key} does not decode: {source}")]
+    BadRecord {
+        /// The record's key.
+        key: String,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
+    /// A stored record decodes but one of its fields is wrong for its key or section.
+    #[error("record {key}: field {field} is missing or invalid")]
+    BadRecordField {
+        /// The record's key.
+        key: String,
+        /// The field.
+        field: &'static str,
+    },
+    /// A stored record was written by a newer format than this dispatcher reads.
+    #[error("record {key} has format {format}; this dispatcher reads format {supported}")]
+    RecordFormat {
+        /// The record's key.
+        key: String,
+        /// Its format.
+        format: u32,
+        /// The format this build reads and writes.
+        supported: u32,
+    },
+    /// The change was applied in memory but the store failed to take it; the store's writer
+    /// keeps retrying (its failure is logged).
+    #[error("the state store is behind: the change is kept in memory and written once the store answers")]
+    NotStored,
 }
 
 /// The crate's result type.

@@ -5,6 +5,9 @@
 //! the pure [`queue::DriverQueue`]) → a `rest::Reply` written back as Spark writes it.
 //! [`config`] turns the command line and properties file into a [`config::DispatcherConfig`].
 //!
+//! [`store`] keeps the queue across restarts: every mutation's changes go to the embedded
+//! store or ZooKeeper ([`store::Persistence::sync`]), and the queue is read back at start.
+//!
 //! [`launch`] is the pure launch core of Spark's `MesosClusterScheduler`: offers and status
 //! updates in, driver TaskInfos, declines and queue states out. [`runtime`] is the Mesos
 //! connection that feeds it and sends its calls.
@@ -20,6 +23,7 @@ pub mod launch;
 pub mod queue;
 pub mod rest;
 pub mod runtime;
+pub mod store;
 pub mod webui;
 
 pub use error::{Error, Result};

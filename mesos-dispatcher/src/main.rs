@@ -4,10 +4,11 @@
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use mesos::proto::FrameworkId;
 use mesos_dispatcher::config::{parse_args, Command, USAGE};
-use mesos_dispatcher::queue::DriverQueue;
 use mesos_dispatcher::rest::{serve, Limits};
 use mesos_dispatcher::runtime::Settings;
+use mesos_dispatcher::store::{Persistence, StoreConfig};
 use mesos_dispatcher::{webui, Error};
 use tracing::info;
 
@@ -33,8 +34,11 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let queue_config = match config.queue_config() {
-        Ok(q) => q,
+    let (queue_config, store_config) = match config
+        .queue_config()
+        .and_then(|q| Ok((q, StoreConfig::from_conf(&config.conf, &env)?)))
+    {
+        Ok(configs) => configs,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
@@ -56,11 +60,19 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
+        // The state is back before the first request is accepted.
+        let (persistence, queue) = Persistence::open(&store_config, queue_config).await?;
         let addr = format!("{}:{}", config.host, config.port);
         let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|source| Error::Serve { addr: addr.clone(), source })?;
         let bound = listener.local_addr().map_err(|source| Error::Serve { addr: addr.clone(), source })?;
         // Not ready until the framework registers: REST refuses requests until then, as Spark.
-        let queue = Arc::new(Mutex::new(DriverQueue::new(queue_config)));
+        // A recovered framework id is subscribed with again, so the running drivers stay ours.
+        let mut settings = settings;
+        if let Some(id) = queue.framework_id() {
+            info!(framework = %id, "failing over to the recovered framework");
+            settings.framework.id = Some(FrameworkId { value: id.to_owned() });
+        }
+        let queue = Arc::new(Mutex::new(queue));
         info!(%bound, master = %config.master, name = %config.name, "Started REST server for submitting applications");
         let webui_addr = format!("{}:{}", config.host, config.webui_port);
         let webui = tokio::net::TcpListener::bind(&webui_addr)
@@ -70,10 +82,10 @@ fn main() -> ExitCode {
         info!(webui = %webui_bound, "Started web UI");
         tokio::spawn(webui::serve(webui, Arc::clone(&queue), webui::Limits::default(), std::future::pending()));
         tokio::select! {
-            served = serve(listener, Arc::clone(&queue), Limits::default(), shutdown_signal()) => {
+            served = serve(listener, Arc::clone(&queue), persistence.clone(), Limits::default(), shutdown_signal()) => {
                 served.map_err(|source| Error::Serve { addr, source })
             }
-            ran = mesos_dispatcher::runtime::run(settings, queue) => ran,
+            ran = mesos_dispatcher::runtime::run(settings, queue, persistence) => ran,
         }
     });
     match result {

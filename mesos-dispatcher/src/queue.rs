@@ -5,7 +5,7 @@
 //! [`DriverQueue::mark_launched`]), then either finishes or, when supervised and failed, waits
 //! in the retry list. The REST replies read these states.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -203,9 +203,107 @@ pub struct LaunchedTask {
     pub started: SystemTime,
 }
 
+/// One driver as a store keeps it: its state with what that state carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryState {
+    /// Waiting for an offer.
+    Queued(DriverDescription),
+    /// Launched as `task`, with the task's last status in protobuf text form.
+    Launched {
+        /// The driver.
+        driver: DriverDescription,
+        /// Its task.
+        task: LaunchedTask,
+        /// The task's last status.
+        last_status: Option<String>,
+    },
+    /// Waiting for a relaunch after a failure.
+    Retrying {
+        /// The driver.
+        driver: DriverDescription,
+        /// Its relaunch schedule.
+        retry: RetryState,
+        /// The failed task's last status.
+        last_failure: String,
+    },
+    /// Terminal (Spark keeps only the id and the last status; we keep what the web UI
+    /// shows).
+    Finished {
+        /// The driver.
+        driver: DriverDescription,
+        /// Its last task; None when it could not be launched.
+        task: Option<LaunchedTask>,
+        /// The task's last status, if it ever ran.
+        last_status: Option<String>,
+        /// When it finished.
+        finished: SystemTime,
+    },
+}
+
+/// A driver's persisted form: its state and the order in which it entered that state
+/// (`seq` grows across the whole queue, so a restore rebuilds the retry list and the finished
+/// drivers in their order, and of two copies of one driver the later one wins).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriverEntry {
+    /// When the driver entered its state, in the queue's order of events.
+    pub seq: u64,
+    /// The state.
+    pub state: EntryState,
+}
+
+impl DriverEntry {
+    /// The driver's submission id.
+    pub fn submission_id(&self) -> &SubmissionId {
+        match &self.state {
+            EntryState::Queued(driver)
+            | EntryState::Launched { driver, .. }
+            | EntryState::Retrying { driver, .. }
+            | EntryState::Finished { driver, .. } => &driver.submission_id,
+        }
+    }
+}
+
+/// What changed since the last [`DriverQueue::take_changes`]: what a store must rewrite.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Drivers whose state changed, or that the queue forgot.
+    pub drivers: BTreeSet<SubmissionId>,
+    /// The submission counter moved.
+    pub next_number: bool,
+    /// The framework id was set.
+    pub framework_id: bool,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.drivers.is_empty() && !self.next_number && !self.framework_id
+    }
+}
+
+/// A queue's persisted state, as a store hands it back at start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecoveredState {
+    /// The framework id Mesos gave the dispatcher, to subscribe with again.
+    pub framework_id: Option<String>,
+    /// The submission counter.
+    pub next_number: u64,
+    /// Every driver, each submission id once.
+    pub drivers: Vec<DriverEntry>,
+}
+
+#[derive(Debug)]
+struct Queued {
+    priority: f32,
+    millis: u64,
+    seq: u64,
+    driver: DriverDescription,
+}
+
 /// A launched driver (Spark's `MesosClusterSubmissionState` while in `launchedDrivers`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaunchedDriver {
+    seq: u64,
     /// What was submitted.
     pub driver: DriverDescription,
     /// Its task.
@@ -217,6 +315,7 @@ pub struct LaunchedDriver {
 /// A supervised driver waiting for a relaunch (Spark's `pendingRetryDrivers`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryingDriver {
+    seq: u64,
     /// What was submitted.
     pub driver: DriverDescription,
     /// Its relaunch schedule.
@@ -228,6 +327,7 @@ pub struct RetryingDriver {
 /// A driver that reached a terminal state (Spark's `finishedDrivers`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinishedDriver {
+    seq: u64,
     /// What was submitted.
     pub driver: DriverDescription,
     /// Its last task; None when it could not be launched.
@@ -244,14 +344,19 @@ pub struct DriverQueue {
     config: QueueConfig,
     ready: bool,
     next_number: u64,
+    framework_id: Option<String>,
+    next_seq: u64,
     /// Sorted: highest priority first, then oldest submission, then lowest id number.
-    queued: Vec<(f32, u64, DriverDescription)>,
+    queued: Vec<Queued>,
     launched: HashMap<SubmissionId, LaunchedDriver>,
     retrying: Vec<RetryingDriver>,
     finished: VecDeque<FinishedDriver>,
     /// Tasks of launched drivers a kill asked for, until the runtime sends their KILL calls
     /// (at most one entry per launched driver).
     kill_requests: Vec<LaunchedTask>,
+    /// Kept for the store until taken (`crate::store::Persistence::sync` takes them after
+    /// every mutation, so this stays small).
+    changes: Changes,
 }
 
 impl DriverQueue {
@@ -261,12 +366,132 @@ impl DriverQueue {
             config,
             ready: false,
             next_number: 0,
+            framework_id: None,
+            next_seq: 0,
             queued: Vec::new(),
             launched: HashMap::new(),
             retrying: Vec::new(),
             finished: VecDeque::new(),
             kill_requests: Vec::new(),
+            changes: Changes::default(),
         }
+    }
+
+    /// A queue holding `state`, not ready until [`DriverQueue::mark_registered`]. Queued
+    /// drivers take their queue's priority from `config` (the default queue's when their
+    /// queue is no longer declared); finished drivers beyond `retainedDrivers` are dropped
+    /// (and reported by the next [`DriverQueue::take_changes`]). Of two entries with one
+    /// submission id, the later (`seq`) wins.
+    pub fn restore(config: QueueConfig, state: RecoveredState) -> Self {
+        let mut queue = Self::new(config);
+        queue.framework_id = state.framework_id;
+        queue.next_number = state.next_number;
+        let mut drivers = state.drivers;
+        drivers.sort_by_key(|d| std::cmp::Reverse(d.seq));
+        let mut seen = BTreeSet::new();
+        drivers.retain(|d| seen.insert(d.submission_id().clone()));
+        drivers.reverse();
+        queue.next_seq = drivers.last().map_or(0, |d| d.seq.saturating_add(1));
+        for DriverEntry { seq, state } in drivers {
+            match state {
+                EntryState::Queued(driver) => {
+                    let priority = queue.priority(driver.queue_name()).unwrap_or(0.0);
+                    queue.insert_queued(priority, seq, driver);
+                }
+                EntryState::Launched { driver, task, last_status } => {
+                    let id = driver.submission_id.clone();
+                    queue.launched.insert(id, LaunchedDriver { seq, driver, task, last_status });
+                }
+                EntryState::Retrying { driver, retry, last_failure } => {
+                    queue.retrying.push(RetryingDriver { seq, driver, retry, last_failure });
+                }
+                EntryState::Finished { driver, task, last_status, finished } => {
+                    queue.push_finished(FinishedDriver {
+                        seq,
+                        driver,
+                        task,
+                        last_status,
+                        finished,
+                    });
+                }
+            }
+        }
+        queue
+    }
+
+    /// The changes since the last call, for the store; starts afresh.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// The persisted form of driver `id`, None when the queue does not know it (any more).
+    pub fn entry(&self, id: &SubmissionId) -> Option<DriverEntry> {
+        if let Some(q) = self.queued.iter().find(|q| &q.driver.submission_id == id) {
+            return Some(DriverEntry { seq: q.seq, state: EntryState::Queued(q.driver.clone()) });
+        }
+        if let Some(l) = self.launched.get(id) {
+            let state = EntryState::Launched {
+                driver: l.driver.clone(),
+                task: l.task.clone(),
+                last_status: l.last_status.clone(),
+            };
+            return Some(DriverEntry { seq: l.seq, state });
+        }
+        if let Some(r) = self.retrying.iter().find(|r| &r.driver.submission_id == id) {
+            let state = EntryState::Retrying {
+                driver: r.driver.clone(),
+                retry: r.retry,
+                last_failure: r.last_failure.clone(),
+            };
+            return Some(DriverEntry { seq: r.seq, state });
+        }
+        self.finished.iter().find(|f| &f.driver.submission_id == id).map(|f| DriverEntry {
+            seq: f.seq,
+            state: EntryState::Finished {
+                driver: f.driver.clone(),
+                task: f.task.clone(),
+                last_status: f.last_status.clone(),
+                finished: f.finished,
+            },
+        })
+    }
+
+    /// The submission counter: the number in the last id handed out.
+    pub fn next_number(&self) -> u64 {
+        self.next_number
+    }
+
+    /// The framework id Mesos gave the dispatcher, once known (restored or registered).
+    pub fn framework_id(&self) -> Option<&str> {
+        self.framework_id.as_deref()
+    }
+
+    /// Mesos registered the dispatcher as `id`: it is kept (and persisted) to subscribe with
+    /// it again after a restart, as Spark does.
+    pub fn set_framework_id(&mut self, id: String) {
+        if self.framework_id.as_deref() != Some(id.as_str()) {
+            self.framework_id = Some(id);
+            self.changes.framework_id = true;
+        }
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.saturating_add(1);
+        seq
+    }
+
+    fn changed(&mut self, id: &SubmissionId) {
+        self.changes.drivers.insert(id.clone());
+    }
+
+    fn insert_queued(&mut self, priority: f32, seq: u64, driver: DriverDescription) {
+        let millis = millis_since_epoch(driver.submitted);
+        let at = self.queued.partition_point(|q| {
+            // Ties keep submission order (Spark's TreeSet would drop a same-millisecond twin).
+            q.priority > priority || (q.priority == priority && q.millis <= millis)
+        });
+        self.queued.insert(at, Queued { priority, millis, seq, driver });
     }
 
     /// The scheduler registered with Mesos: requests are answered from now on.
@@ -283,6 +508,7 @@ impl DriverQueue {
     /// well-formed create request, even one then refused as not ready or full.
     pub fn next_submission_id(&mut self, now: SystemTime) -> SubmissionId {
         self.next_number += 1;
+        self.changes.next_number = true;
         SubmissionId(format!("driver-{}-{:04}", format_timestamp(now), self.next_number))
     }
 
@@ -306,13 +532,9 @@ impl DriverQueue {
             return SubmitOutcome::UndeclaredQueue(driver.queue_name().to_owned());
         };
         let id = driver.submission_id.clone();
-        let millis = millis_since_epoch(driver.submitted);
-        let key = (priority, millis);
-        let at = self.queued.partition_point(|(p, m, _)| {
-            // Ties keep submission order (Spark's TreeSet would drop a same-millisecond twin).
-            *p > key.0 || (*p == key.0 && *m <= key.1)
-        });
-        self.queued.insert(at, (priority, millis, driver));
+        let seq = self.take_seq();
+        self.insert_queued(priority, seq, driver);
+        self.changed(&id);
         SubmitOutcome::Queued(id)
     }
 
@@ -329,12 +551,14 @@ impl DriverQueue {
             }
             return KillOutcome::KillingRunning;
         }
-        if let Some(at) = self.queued.iter().position(|(_, _, d)| &d.submission_id == id) {
+        if let Some(at) = self.queued.iter().position(|q| &q.driver.submission_id == id) {
             self.queued.remove(at);
+            self.changed(id);
             return KillOutcome::RemovedPending;
         }
         if let Some(at) = self.retrying.iter().position(|r| &r.driver.submission_id == id) {
             self.retrying.remove(at);
+            self.changed(id);
             return KillOutcome::RemovedRetrying;
         }
         if self.finished.iter().any(|f| &f.driver.submission_id == id) {
@@ -348,7 +572,7 @@ impl DriverQueue {
         if !self.ready {
             return StatusOutcome::NotReady;
         }
-        let state = if self.queued.iter().any(|(_, _, d)| &d.submission_id == id) {
+        let state = if self.queued.iter().any(|q| &q.driver.submission_id == id) {
             (DriverState::Queued, None)
         } else if let Some(l) = self.launched.get(id) {
             (DriverState::Running, l.last_status.clone())
@@ -364,7 +588,7 @@ impl DriverQueue {
 
     /// The queued drivers, next to launch first.
     pub fn queued(&self) -> impl Iterator<Item = &DriverDescription> {
-        self.queued.iter().map(|(_, _, d)| d)
+        self.queued.iter().map(|q| &q.driver)
     }
 
     /// How many drivers are launched.
@@ -418,9 +642,9 @@ impl DriverQueue {
         now: SystemTime,
     ) -> bool {
         let (driver, retry) = if let Some(at) =
-            self.queued.iter().position(|(_, _, d)| &d.submission_id == id)
+            self.queued.iter().position(|q| &q.driver.submission_id == id)
         {
-            (self.queued.remove(at).2, None)
+            (self.queued.remove(at).driver, None)
         } else if let Some(at) = self.retrying.iter().position(|r| &r.driver.submission_id == id) {
             let r = self.retrying.remove(at);
             (r.driver, Some(r.retry))
@@ -428,7 +652,9 @@ impl DriverQueue {
             return false;
         };
         let task = LaunchedTask { task_id, agent_id, retry, started: now };
-        self.launched.insert(id.clone(), LaunchedDriver { driver, task, last_status: None });
+        let seq = self.take_seq();
+        self.launched.insert(id.clone(), LaunchedDriver { seq, driver, task, last_status: None });
+        self.changed(id);
         true
     }
 
@@ -436,15 +662,15 @@ impl DriverQueue {
     /// FINISHED at `now` without a task, as Spark retires a driver whose `createTaskInfo` fails.
     pub fn mark_unlaunchable(&mut self, id: &SubmissionId, now: SystemTime) -> bool {
         let driver = if let Some(at) =
-            self.queued.iter().position(|(_, _, d)| &d.submission_id == id)
+            self.queued.iter().position(|q| &q.driver.submission_id == id)
         {
-            self.queued.remove(at).2
+            self.queued.remove(at).driver
         } else if let Some(at) = self.retrying.iter().position(|r| &r.driver.submission_id == id) {
             self.retrying.remove(at).driver
         } else {
             return false;
         };
-        self.retire(FinishedDriver { driver, task: None, last_status: None, finished: now });
+        self.retire(driver, None, None, now);
         true
     }
 
@@ -453,6 +679,7 @@ impl DriverQueue {
         match self.launched.get_mut(id) {
             Some(l) => {
                 l.last_status = Some(status_text);
+                self.changes.drivers.insert(id.clone());
                 true
             }
             None => false,
@@ -480,7 +707,14 @@ impl DriverQueue {
         };
         let next_retry = now + Duration::from_secs(wait_secs);
         let retry = RetryState { retries, wait_secs, next_retry };
-        self.retrying.push(RetryingDriver { driver: l.driver, retry, last_failure: failure_text });
+        let seq = self.take_seq();
+        self.retrying.push(RetryingDriver {
+            seq,
+            driver: l.driver,
+            retry,
+            last_failure: failure_text,
+        });
+        self.changed(id);
         true
     }
 
@@ -495,20 +729,31 @@ impl DriverQueue {
         let Some(l) = self.launched.remove(id) else {
             return false;
         };
-        self.retire(FinishedDriver {
-            driver: l.driver,
-            task: Some(l.task),
-            last_status: status_text.or(l.last_status),
-            finished: now,
-        });
+        self.retire(l.driver, Some(l.task), status_text.or(l.last_status), now);
         true
     }
 
-    fn retire(&mut self, finished: FinishedDriver) {
+    fn retire(
+        &mut self,
+        driver: DriverDescription,
+        task: Option<LaunchedTask>,
+        last_status: Option<String>,
+        finished: SystemTime,
+    ) {
+        self.changed(&driver.submission_id);
+        let seq = self.take_seq();
+        self.push_finished(FinishedDriver { seq, driver, task, last_status, finished });
+    }
+
+    fn push_finished(&mut self, finished: FinishedDriver) {
         let retained = self.config.retained_drivers;
         if retained > 0 && self.finished.len() >= retained {
             let drop = (retained / 10).max(1);
-            self.finished.drain(..drop.min(self.finished.len()));
+            let forgotten: Vec<FinishedDriver> =
+                self.finished.drain(..drop.min(self.finished.len())).collect();
+            for f in forgotten {
+                self.changed(&f.driver.submission_id);
+            }
         }
         self.finished.push_back(finished);
     }

@@ -12,10 +12,10 @@
 //! ```
 //!
 //! The REST server changes the same queue (submissions, kills); the runtime notices on its
-//! tick. Every change the runtime makes goes through [`mutate`], whose [`after_change`] runs
-//! after each one.
+//! tick. Every change the runtime makes goes through [`Persistence::mutate`], which hands the
+//! change to the store (the framework id too, so a restart fails over to the same framework).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mesos::call;
@@ -28,6 +28,7 @@ use tracing::{debug, error, info, warn};
 use crate::config::DispatcherConfig;
 use crate::launch::{self, LaunchConf, Reconciliation, StatusOutcome};
 use crate::queue::DriverQueue;
+use crate::store::Persistence;
 use crate::{Error, Result};
 
 /// How often the runtime looks at the queue for what the REST side changed.
@@ -106,29 +107,12 @@ pub fn framework_info(
     }
 }
 
-/// Runs `f` on the queue, then [`after_change`]: the one way the runtime changes the queue.
-pub fn mutate<R>(queue: &Mutex<DriverQueue>, f: impl FnOnce(&mut DriverQueue) -> R) -> R {
-    let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
-    let result = f(&mut queue);
-    after_change(&queue);
-    result
-}
-
-/// Runs after every change the runtime makes to the queue (persistence hooks in here).
-pub fn after_change(queue: &DriverQueue) {
-    debug!(
-        queued = queue.queued().count(),
-        launched = queue.launched_count(),
-        retrying = queue.retrying().count(),
-        "driver queue"
-    );
-}
-
 /// The runtime's state between events: the framework id, the pending reconciliation, and
 /// when offers were last revived.
 #[derive(Debug)]
 pub struct Runtime {
     queue: Arc<Mutex<DriverQueue>>,
+    persistence: Persistence,
     launch: LaunchConf,
     framework_id: Option<FrameworkId>,
     reconciliation: Reconciliation,
@@ -139,10 +123,15 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A runtime for `queue`, not subscribed yet.
-    pub fn new(queue: Arc<Mutex<DriverQueue>>, launch: LaunchConf) -> Self {
+    /// A runtime for `queue`, not subscribed yet, whose changes go to `persistence`.
+    pub fn new(
+        queue: Arc<Mutex<DriverQueue>>,
+        launch: LaunchConf,
+        persistence: Persistence,
+    ) -> Self {
         Self {
             queue,
+            persistence,
             launch,
             framework_id: None,
             reconciliation: Reconciliation::default(),
@@ -183,11 +172,12 @@ impl Runtime {
             return Vec::new();
         };
         let (seen_submission, seen_retry) = (self.newest_submission, self.newest_due_retry);
-        let (kills, newest_submission, newest_due_retry) = mutate(&self.queue, |q| {
-            let submission = q.queued().map(|d| d.submitted).max();
-            let due = q.retrying().map(|(_, r)| r.next_retry).filter(|t| *t <= now).max();
-            (q.take_kill_requests(), submission, due)
-        });
+        let (kills, newest_submission, newest_due_retry) =
+            self.persistence.mutate(&self.queue, |q| {
+                let submission = q.queued().map(|d| d.submitted).max();
+                let due = q.retrying().map(|(_, r)| r.next_retry).filter(|t| *t <= now).max();
+                (q.take_kill_requests(), submission, due)
+            });
         let submitted = newest_submission.is_some_and(|t| t > seen_submission);
         let due = newest_due_retry.is_some_and(|t| t > seen_retry);
         self.newest_submission =
@@ -220,8 +210,9 @@ impl Runtime {
         self.launch.framework_id = fw.value.clone();
         self.framework_id = Some(fw.clone());
         let reconciliation = &mut self.reconciliation;
-        let (tasks, submission, due, waiting) = mutate(&self.queue, |q| {
+        let (tasks, submission, due, waiting) = self.persistence.mutate(&self.queue, |q| {
             q.mark_registered();
+            q.set_framework_id(fw.value.clone());
             let submission = q.queued().map(|d| d.submitted).max();
             let due = q.retrying().map(|(_, r)| r.next_retry).filter(|t| *t <= now).max();
             let waiting = submission.is_some() || q.retrying().next().is_some();
@@ -250,16 +241,18 @@ impl Runtime {
             return Vec::new();
         };
         let launch = &self.launch;
-        let decisions =
-            match mutate(&self.queue, |q| launch::resource_offers(q, offers, now, launch)) {
-                Ok(decisions) => decisions,
-                // Only a bad `spark.mesos.rejectOfferDuration`, refused at start-up already.
-                Err(e) => {
-                    error!(error = %e, "placing drivers on offers failed; declining them");
-                    let ids = offers.iter().map(|o| o.id.clone()).collect();
-                    return vec![call::decline(&fw, ids, None)];
-                }
-            };
+        let decisions = match self
+            .persistence
+            .mutate(&self.queue, |q| launch::resource_offers(q, offers, now, launch))
+        {
+            Ok(decisions) => decisions,
+            // Only a bad `spark.mesos.rejectOfferDuration`, refused at start-up already.
+            Err(e) => {
+                error!(error = %e, "placing drivers on offers failed; declining them");
+                let ids = offers.iter().map(|o| o.id.clone()).collect();
+                return vec![call::decline(&fw, ids, None)];
+            }
+        };
         let mut calls = Vec::new();
         for (offer, tasks) in decisions.launches {
             if tasks.is_empty() {
@@ -290,7 +283,9 @@ impl Runtime {
         );
         let launch = &self.launch;
         let reconciliation = &mut self.reconciliation;
-        let outcome = mutate(&self.queue, |q| reconciliation.status_update(q, status, now, launch));
+        let outcome = self
+            .persistence
+            .mutate(&self.queue, |q| reconciliation.status_update(q, status, now, launch));
         let Some(fw) = self.framework_id.clone() else {
             return Vec::new();
         };
@@ -311,14 +306,18 @@ impl Runtime {
 /// (an error: the master refused the framework, or the failover timeout passed). Drop the
 /// future to stop: the framework is left registered, its drivers running, as Spark's
 /// `stop()` (a failover) leaves them.
-pub async fn run(settings: Settings, queue: Arc<Mutex<DriverQueue>>) -> Result<()> {
+pub async fn run(
+    settings: Settings,
+    queue: Arc<Mutex<DriverQueue>>,
+    persistence: Persistence,
+) -> Result<()> {
     let mut client_config = client::Config::new(settings.master, settings.framework);
     client_config.credentials = settings.credentials;
     // Updates are acknowledged after the queue took them, as Spark's driver does.
     client_config.auto_acknowledge = false;
     let (mut events, caller) =
         client::subscribe(client_config).map_err(|source| Error::Mesos { source })?;
-    let mut runtime = Runtime::new(queue, settings.launch);
+    let mut runtime = Runtime::new(queue, settings.launch, persistence);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -372,7 +371,7 @@ mod tests {
         let queue = Arc::new(Mutex::new(DriverQueue::new(QueueConfig::default())));
         let env = |k: &str| (k == "SPARK_HOME").then(|| "/opt/spark".to_owned());
         let settings = Settings::from_config(&config(conf), &env).unwrap();
-        (Runtime::new(Arc::clone(&queue), settings.launch), queue)
+        (Runtime::new(Arc::clone(&queue), settings.launch, Persistence::memory()), queue)
     }
 
     fn subscribed(id: &str) -> Event {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use mesos_dispatcher::queue::{DriverQueue, QueueConfig};
 use mesos_dispatcher::rest::{serve, Limits};
+use mesos_dispatcher::store::Persistence;
 use mesos_dispatcher::webui;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -18,7 +19,8 @@ async fn start(limits: Limits) -> (SocketAddr, Arc<Mutex<DriverQueue>>) {
     let queue = Arc::new(Mutex::new(queue));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(serve(listener, Arc::clone(&queue), limits, std::future::pending()));
+    let memory = Persistence::memory();
+    tokio::spawn(serve(listener, Arc::clone(&queue), memory, limits, std::future::pending()));
     (addr, queue)
 }
 

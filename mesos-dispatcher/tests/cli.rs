@@ -12,7 +12,10 @@ fn help_and_bad_arguments_exit_as_spark() {
     assert!(help.status.success());
     let usage = String::from_utf8_lossy(&help.stderr);
     assert!(usage.starts_with("Usage: MesosClusterDispatcher [options]"), "{usage}");
-    assert!(usage.contains("not built yet"), "the help says what is not built yet");
+    assert!(
+        usage.contains("spark.mesos.dispatcher.rs.stateDir"),
+        "the help says where state is kept"
+    );
 
     for (args, message) in [
         (&[][..], "--master is required"),
@@ -46,9 +49,12 @@ fn plain(line: &str) -> String {
 
 #[test]
 fn serves_rest_and_web_ui_and_refuses_submissions_until_registered() {
+    let state = tempfile::tempdir().expect("state dir");
     let mut child = Command::new(BIN)
         .args(["--master", "mesos://127.0.0.1:5050", "--host", "127.0.0.1", "--port", "0"])
         .args(["--webui-port", "0"])
+        .arg("--conf")
+        .arg(format!("spark.mesos.dispatcher.rs.stateDir={}", state.path().display()))
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
         .spawn()

@@ -76,6 +76,8 @@ pub struct Dispatcher {
     child: Child,
     rest: String,
     log: Arc<Mutex<String>>,
+    /// Its own state directory, so runs and tests never share (or lock each other out of) one.
+    _state: tempfile::TempDir,
 }
 
 impl Dispatcher {
@@ -86,6 +88,9 @@ impl Dispatcher {
         cmd.args(["--master", &format!("mesos://{master}"), "--host", "127.0.0.1", "--port", "0"]);
         // Port 0 for the web UI too: a fixed one would collide between tests and runs.
         cmd.args(["--webui-port", "0"]);
+        let state = tempfile::tempdir().expect("state dir");
+        cmd.arg("--conf")
+            .arg(format!("spark.mesos.dispatcher.rs.stateDir={}", state.path().display()));
         for (k, v) in confs {
             cmd.args(["--conf", &format!("{k}={v}")]);
         }
@@ -118,7 +123,7 @@ impl Dispatcher {
             let _ = child.kill();
             panic!("mesos-dispatcher did not log its REST address")
         });
-        Self { child, rest, log }
+        Self { child, rest, log, _state: state }
     }
 
     /// The master URL spark-submit takes: `mesos://127.0.0.1:<REST port>`.

@@ -19,6 +19,7 @@ use mesos_dispatcher::queue::{
     SubmissionId,
 };
 use mesos_dispatcher::runtime::{self, Settings};
+use mesos_dispatcher::store::Persistence;
 use shuffle_tests::dispatcher::{
     bridge_jar, cargo_binary, json_string, pyspark, spark_submit, submission_id, Dispatcher,
 };
@@ -281,7 +282,7 @@ async fn runtime_launches_kills_relaunches_and_reconciles_on_mesos_local() {
         q.mark_launched(&id, id.to_string(), "agent-of-a-lost-master".into(), SystemTime::now());
         id
     };
-    let runtime = tokio::spawn(runtime::run(settings, Arc::clone(&queue)));
+    let runtime = tokio::spawn(runtime::run(settings, Arc::clone(&queue), Persistence::memory()));
     let state = |id: &SubmissionId| match queue.lock().unwrap().status(id) {
         StatusOutcome::State(s, m) => (s, m.unwrap_or_default()),
         StatusOutcome::NotReady => (DriverState::NotFound, String::new()),

@@ -55,6 +55,7 @@ async fn spark_submit_queues_and_kills_on_ours() {
 
     use mesos_dispatcher::queue::{DriverQueue, QueueConfig};
     use mesos_dispatcher::rest::{serve, Limits};
+    use mesos_dispatcher::store::Persistence;
 
     if !require_real_spark() {
         return;
@@ -65,7 +66,13 @@ async fn spark_submit_queues_and_kills_on_ours() {
     let queue = Arc::new(Mutex::new(queue));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let master = format!("mesos://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(serve(listener, Arc::clone(&queue), Limits::default(), std::future::pending()));
+    tokio::spawn(serve(
+        listener,
+        Arc::clone(&queue),
+        Persistence::memory(),
+        Limits::default(),
+        std::future::pending(),
+    ));
 
     let evil = "a\"b $(id) `id`\nnext";
     let submit = {

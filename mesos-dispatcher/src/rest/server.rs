@@ -21,6 +21,7 @@ use tracing::{debug, warn};
 use super::handler::{handle, Method, Reply};
 use super::router::{decode_path, route, Route};
 use crate::queue::DriverQueue;
+use crate::store::Persistence;
 
 /// The server's bounds.
 #[derive(Debug, Clone)]
@@ -31,6 +32,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// Time allowed for a request's headers, and idle time between keep-alive requests.
     pub header_timeout: Duration,
+    /// Time a reply waits for its change to be stored before it goes out anyway (spark-submit
+    /// gives up after 10 s).
+    pub store_wait: Duration,
     /// Time allowed for reading a create body.
     pub body_timeout: Duration,
 }
@@ -43,14 +47,17 @@ impl Default for Limits {
             max_connections: 64,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            store_wait: Duration::from_secs(5),
         }
     }
 }
 
-/// Serves the REST API on `listener` until `shutdown` completes.
+/// Serves the REST API on `listener` until `shutdown` completes. Every reply that changed the
+/// queue is sent once `persistence` stored the change.
 pub async fn serve(
     listener: TcpListener,
     queue: Arc<Mutex<DriverQueue>>,
+    persistence: Persistence,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -78,11 +85,13 @@ pub async fn serve(
             },
         };
         let queue = Arc::clone(&queue);
+        let persistence = persistence.clone();
         let limits = Arc::clone(&limits);
         let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
-            let service =
-                service_fn(move |req| answer(Arc::clone(&queue), Arc::clone(&limits), req));
+            let service = service_fn(move |req| {
+                answer(Arc::clone(&queue), persistence.clone(), Arc::clone(&limits), req)
+            });
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
@@ -98,14 +107,20 @@ pub async fn serve(
 
 async fn answer(
     queue: Arc<Mutex<DriverQueue>>,
+    persistence: Persistence,
     limits: Arc<Limits>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let reply = reply(&queue, &limits, req).await;
+    let reply = reply(&queue, &persistence, &limits, req).await;
     Ok(to_response(reply))
 }
 
-async fn reply(queue: &Mutex<DriverQueue>, limits: &Limits, req: Request<Incoming>) -> Reply {
+async fn reply(
+    queue: &Mutex<DriverQueue>,
+    persistence: &Persistence,
+    limits: &Limits,
+    req: Request<Incoming>,
+) -> Reply {
     let Some(path) = decode_path(req.uri().path()) else {
         return Reply::error(
             400,
@@ -129,11 +144,23 @@ async fn reply(queue: &Mutex<DriverQueue>, limits: &Limits, req: Request<Incomin
         // Kill and status ignore bodies, as Spark's servlets do.
         Bytes::new()
     };
-    let mut queue = match queue.lock() {
-        Ok(queue) => queue,
-        Err(poisoned) => poisoned.into_inner(),
+    let (reply, synced) = {
+        let mut queue = match queue.lock() {
+            Ok(queue) => queue,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let reply = handle(&mut queue, route, method, &path, &body, SystemTime::now());
+        (reply, persistence.sync(&mut queue))
     };
-    handle(&mut queue, route, method, &path, &body, SystemTime::now())
+    // The client learns of a submission or kill only once it survives a restart. If the
+    // store fails or hangs, the reply still goes out: the change lives in memory, and the
+    // writer logs the failure and retries.
+    match tokio::time::timeout(limits.store_wait, synced.stored()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => warn!(error = %e, "replying before the change is stored"),
+        Err(_) => warn!(wait = ?limits.store_wait, "replying before the change is stored"),
+    }
+    reply
 }
 
 fn too_large(limit: usize) -> Reply {

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use mesos_dispatcher::queue::{DriverQueue, QueueConfig};
 use mesos_dispatcher::rest::{serve, Limits};
+use mesos_dispatcher::store::Persistence;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -215,7 +216,8 @@ pub(crate) async fn start_ours() -> HashMap<String, SocketAddr> {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         addrs.insert(name.to_owned(), listener.local_addr().expect("addr"));
         let queue = Arc::new(Mutex::new(queue));
-        tokio::spawn(serve(listener, queue, Limits::default(), std::future::pending()));
+        let memory = Persistence::memory();
+        tokio::spawn(serve(listener, queue, memory, Limits::default(), std::future::pending()));
     }
     addrs
 }
