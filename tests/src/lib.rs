@@ -14,6 +14,8 @@
 //! * [`mesos_scenarios`] reads the Mesos backend oracle's scenario and call fixtures.
 //! * [`spark_jvm`] starts JVMs that build a `SparkContext` (Java 17 flags, pinned environment).
 //! * [`zookeeper`] runs a real ZooKeeper server from the Spark jars.
+//! * [`spark_on_mesos`] builds the Mesos bridge jar and backend, drives PySpark driver scripts
+//!   and finds their executor JVMs.
 
 pub mod daemon;
 pub mod fixture;
@@ -23,6 +25,7 @@ pub mod pki;
 pub mod server;
 pub mod spark_driver;
 pub mod spark_jvm;
+pub mod spark_on_mesos;
 pub mod zookeeper;
 
 use std::collections::hash_map::DefaultHasher;

@@ -4,42 +4,12 @@
 //! forwards Spark's requests and stops the child with the context; and a PySpark job whose
 //! executors our backend launches on a `mesos-local` cluster.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use shuffle_tests::{repo_root, require_real_spark, spark_jvm, target_dir, JavaHarness};
+use shuffle_tests::spark_on_mesos::{backend_binary, bridge_jar, pyspark_home};
+use shuffle_tests::{repo_root, require_real_spark, spark_jvm, JavaHarness};
 
 const FRAMEWORK_ID: &str = "fw-bridge-test-0001";
-
-/// The `spark-mesos-backend` binary of this build profile, built so the test never runs a
-/// stale one.
-fn backend_binary() -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let profile_dir = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent()?.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| target_dir().join("debug"));
-    let mut build = Command::new(cargo);
-    build.args(["build", "-q", "-p", "mesos-backend", "--bin", "spark-mesos-backend"]);
-    if profile_dir == target_dir().join("release") {
-        build.arg("--release");
-    }
-    let status = build.status().expect("running cargo build for spark-mesos-backend");
-    assert!(status.success(), "building spark-mesos-backend failed: {status}");
-    profile_dir.join("spark-mesos-backend")
-}
-
-/// The Scala 2.12 plugin jar, (re)built by `scripts/build-jvm.sh`.
-fn bridge_jar() -> PathBuf {
-    let output = Command::new(repo_root().join("scripts/build-jvm.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("running scripts/build-jvm.sh");
-    assert!(output.status.success(), "scripts/build-jvm.sh failed: {}", output.status);
-    let jar = target_dir().join("jvm/spark-mesos-bridge_2.12.jar");
-    assert!(jar.is_file(), "{} missing after the build", jar.display());
-    jar
-}
 
 #[test]
 fn spark_driver_runs_on_the_bridge() {
@@ -123,11 +93,7 @@ async fn pyspark_job_runs_on_mesos_local_through_the_bridge() {
     })
     .await
     .expect("starting mesos-local");
-    let home = Command::new(&python)
-        .args(["-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"])
-        .output()
-        .expect("running python");
-    let home = String::from_utf8_lossy(&home.stdout).trim().to_owned();
+    let home = pyspark_home(&python);
 
     let mut cmd = tokio::process::Command::new(&python);
     cmd.arg(repo_root().join("tests/python/mesos_bridge_job.py"))
