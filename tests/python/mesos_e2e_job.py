@@ -34,12 +34,14 @@ builder = (
     .config("spark.executor.memory", "512m")
     .config("spark.driver.host", "127.0.0.1")
     .config("spark.ui.enabled", "false")
+    .config("spark.ui.showConsoleProgress", "false")
     .config("spark.local.dir", local_dir)
     .config("spark.shuffle.service.enabled", "true")
     .config("spark.shuffle.service.port", port)
     # Small, so the services expire the application soon after the driver stops.
     .config("spark.executor.heartbeatInterval", "1s")
     .config("spark.storage.blockManagerHeartbeatTimeoutMs", "10000")
+    .config("spark.network.timeoutInterval", "5s")
     .config("spark.task.maxFailures", "10")
 )
 if mode == "static":
@@ -59,6 +61,9 @@ else:
     )
 spark = builder.getOrCreate()
 sc = spark.sparkContext
+# The bridge's executor events are INFO lines; the test looks for the failures among them.
+log4j = sc._jvm.org.apache.logging.log4j
+log4j.core.config.Configurator.setLevel("org.sparkonmesos", log4j.Level.INFO)
 print("appId", sc.applicationId, flush=True)
 
 
