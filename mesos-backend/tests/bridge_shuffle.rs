@@ -3,6 +3,8 @@
 //! stand-in `spark-class`). The first RUNNING registers the driver with the daemon under the
 //! framework id; after `stop` the heartbeats end and the daemon expires the application.
 
+#![allow(clippy::unwrap_used)]
+
 use std::os::unix::fs::PermissionsExt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
