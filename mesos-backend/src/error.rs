@@ -96,6 +96,11 @@ pub enum Error {
         agent_id: String,
     },
 
+    /// The shuffle client cannot be configured from the SparkConf, e.g. `spark.authenticate`
+    /// without a secret.
+    #[error(transparent)]
+    ShuffleClient(#[from] shuffle_client::Error),
+
     /// The master reported an error (Spark's `error` callback aborts the application).
     #[error("exiting due to error from cluster scheduler: {message}")]
     ClusterError {

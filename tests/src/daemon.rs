@@ -40,6 +40,8 @@ pub fn binary() -> &'static Path {
 /// How to start a daemon beyond its state dir.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Options<'a> {
+    /// Address to listen on (shuffle port and metrics); `None`: 127.0.0.1.
+    pub host: Option<&'a str>,
     /// Shuffle port; `0` picks a free one.
     pub port: u16,
     /// `--conf KEY=VALUE` settings.
@@ -87,8 +89,14 @@ impl Daemon {
             }
             None => Command::new(binary()),
         };
-        cmd.args(["--host", "127.0.0.1", "--port", &options.port.to_string(), "--state-dir"])
-            .arg(state_dir);
+        cmd.args([
+            "--host",
+            options.host.unwrap_or("127.0.0.1"),
+            "--port",
+            &options.port.to_string(),
+            "--state-dir",
+        ])
+        .arg(state_dir);
         cmd.args(["--conf", "spark.shuffle.service.rs.metricsPort=0"]);
         for c in options.conf {
             cmd.args(["--conf", c]);

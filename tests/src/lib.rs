@@ -15,8 +15,9 @@
 //! * [`mesos_scenarios`] reads the Mesos backend oracle's scenario and call fixtures.
 //! * [`spark_jvm`] starts JVMs that build a `SparkContext` (Java 17 flags, pinned environment).
 //! * [`zookeeper`] runs a real ZooKeeper server from the Spark jars.
-//! * [`spark_on_mesos`] builds the Mesos bridge jars and backend, and runs a PySpark job
-//!   through them on a `mesos-local` cluster.
+//! * [`spark_on_mesos`] builds the Mesos bridge jars and backend, runs a PySpark job through
+//!   them on a `mesos-local` cluster, drives PySpark driver scripts and finds their executor
+//!   JVMs.
 
 pub mod daemon;
 pub mod dispatcher;

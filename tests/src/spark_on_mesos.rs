@@ -1,15 +1,26 @@
 //! Real Spark drivers on our Mesos backend: the bridge jars and backend binary built fresh,
-//! the PySpark install's Spark home, and a PySpark job (`tests/python/mesos_bridge_job.py`)
-//! whose executors our backend launches on an in-process `mesos-local` cluster. The same job
-//! serves Spark 3.5 (`.venv`, the Scala 2.12 jar) and Spark 4 (`.venv-spark4`, the 2.13 jar).
+//! the PySpark install's Spark home, a PySpark job (`tests/python/mesos_bridge_job.py`) whose
+//! executors our backend launches on an in-process `mesos-local` cluster (the same job serves
+//! Spark 3.5 with `.venv` and the Scala 2.12 jar, Spark 4 with `.venv-spark4` and the 2.13
+//! jar), a driver script spoken to line by line, and the executor JVMs found among the
+//! machine's processes.
+//!
+//! ```text
+//! backend_binary, bridge_jar ─▶ driver script (DriverScript: stdin commands, stdout lines)
+//!                                   └─▶ spark-mesos-backend ─▶ mesos-local ─▶ executor JVMs
+//! executor_processes(app id) ◀── /proc/*/cmdline
+//! ```
 //!
 //! These helpers are for tests: they panic, with the output that explains it, when a build or
 //! the job fails.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use mesos_local::{ClusterConfig, LocalCluster, TaskSnapshot};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout};
 
 use crate::{limit, repo_root, target_dir};
 
@@ -149,4 +160,142 @@ pub async fn run_pyspark_job(python: &Path, jar: &Path) -> JobRun {
     }
     cluster.shutdown().await;
     JobRun { spark_version, spark_home }
+}
+
+/// An executor JVM of an application, as its command line names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutorProcess {
+    /// The JVM's process id.
+    pub pid: u32,
+    /// `--executor-id`.
+    pub executor_id: String,
+    /// `--hostname`: the agent's host.
+    pub hostname: String,
+}
+
+/// The running `CoarseGrainedExecutorBackend` JVMs of application `app_id` (`--app-id`).
+/// Shells and launchers whose command line merely mentions the class are left out.
+pub fn executor_processes(app_id: &str) -> Vec<ExecutorProcess> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let args: Vec<String> =
+            cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        let is_java = args.first().is_some_and(|a| a == "java" || a.ends_with("/java"));
+        let value =
+            |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+        if is_java
+            && args.iter().any(|a| a == EXECUTOR_CLASS)
+            && value("--app-id").as_deref() == Some(app_id)
+        {
+            found.push(ExecutorProcess {
+                pid,
+                executor_id: value("--executor-id").unwrap_or_default(),
+                hostname: value("--hostname").unwrap_or_default(),
+            });
+        }
+    }
+    found
+}
+
+/// Sends SIGKILL to `pid`, as `kill -9` does.
+pub fn kill9(pid: u32) {
+    let status =
+        Command::new("kill").args(["-KILL", &pid.to_string()]).status().expect("running kill");
+    assert!(status.success(), "kill -9 {pid} failed");
+}
+
+/// A driver script run as a child: commands go to its stdin one per line, and it answers
+/// with stdout lines `<word> <value>`. Its stderr (Spark's log) goes to a file, shown when
+/// an expected line does not come. Killed when dropped.
+#[derive(Debug)]
+pub struct DriverScript {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Lines<BufReader<ChildStdout>>,
+    log: PathBuf,
+    seen: Vec<String>,
+}
+
+impl DriverScript {
+    /// Starts `command`, logging its stderr to `log`.
+    pub fn start(mut command: tokio::process::Command, log: &Path) -> Self {
+        let stderr = std::fs::File::create(log).expect("creating the driver's log file");
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("starting the driver script");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("the driver's stdout");
+        Self {
+            child,
+            stdin,
+            lines: BufReader::new(stdout).lines(),
+            log: log.to_path_buf(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (at most `within`) for the next line that is `word` or starts with `word `,
+    /// skipping others, and returns the rest of it. Fails the test, with the script's
+    /// output, when the line does not come.
+    pub async fn expect(&mut self, word: &str, within: Duration) -> String {
+        let wait = async {
+            while let Ok(Some(line)) = self.lines.next_line().await {
+                self.seen.push(line.clone());
+                let rest = line.strip_prefix(word).filter(|r| r.is_empty() || r.starts_with(' '));
+                if let Some(rest) = rest {
+                    return Some(rest.trim_start().to_owned());
+                }
+            }
+            None
+        };
+        match tokio::time::timeout(within, wait).await {
+            Ok(Some(rest)) => rest,
+            Ok(None) => self.fail(&format!("the driver ended before `{word}`")),
+            Err(_) => self.fail(&format!("no `{word}` from the driver within {within:?}")),
+        }
+    }
+
+    /// Sends one command line.
+    pub async fn send(&mut self, command: &str) {
+        let stdin = self.stdin.as_mut().expect("the driver's stdin is open");
+        stdin.write_all(format!("{command}\n").as_bytes()).await.expect("writing to the driver");
+        stdin.flush().await.expect("flushing the driver's stdin");
+    }
+
+    /// Waits (at most `within`) for the script to exit, and checks it succeeded.
+    pub async fn finish(&mut self, within: Duration) {
+        self.stdin = None;
+        match tokio::time::timeout(within, self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => {}
+            Ok(status) => self.fail(&format!("the driver exited with {status:?}")),
+            Err(_) => self.fail(&format!("the driver did not exit within {within:?}")),
+        }
+    }
+
+    /// The driver's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Fails the test with `why`, the lines seen and the end of the driver's log.
+    pub fn fail(&self, why: &str) -> ! {
+        let log = self.log();
+        let tail: Vec<&str> = log.lines().rev().take(150).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        panic!(
+            "{why}\n--- driver stdout ---\n{}\n--- end of driver log ({}) ---\n{}",
+            self.seen.join("\n"),
+            self.log.display(),
+            tail.join("\n")
+        );
+    }
 }

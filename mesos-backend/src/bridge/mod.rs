@@ -5,6 +5,7 @@
 //!                                                                │   ▲
 //!                                               mesos::client ◀──┘   └── master events
 //! stdout ◀─ protocol::encode_event ◀─ translate (registered, executor launched / ended)
+//! runtime::run ─▶ shuffle (RegisterDriver + heartbeats to each agent's shuffle service)
 //! ```
 //!
 //! `stub` stands in for the runtime when the driver asks for it (no master needed). The wire
@@ -12,5 +13,6 @@
 
 pub mod protocol;
 pub mod runtime;
+pub mod shuffle;
 pub mod stub;
 pub mod translate;

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! Start ─▶ CoarseConfig + FrameworkInfo ─▶ client::subscribe ─▶ (Events, Caller)
-//! loop: master event | driver request | stop deadline ─▶ CoarseBackend::handle ─▶ calls
+//! loop: master event | driver request | stop deadline | shuffle registration failed
+//!       ─▶ CoarseBackend::handle ─▶ calls, shuffle::register (spawned)
 //!       translate::from_mesos / launched ─▶ bridge events
 //! ```
 //! Ends after TEARDOWN (the core sends it once stopped and its executors are gone or the
@@ -18,6 +19,7 @@ use mesos::rules::conf::SparkConf;
 use tokio::sync::mpsc;
 
 use crate::bridge::protocol::{Event, Request, Start};
+use crate::bridge::shuffle::ShuffleRegistrations;
 use crate::bridge::translate;
 use crate::coarse::{
     framework_info, Action, CoarseBackend, CoarseConfig, DriverEnv, FrameworkEnv, Input, Outcome,
@@ -43,6 +45,12 @@ pub async fn run(
         executor_envs: Some(start.executor_env.clone()),
     };
     let config = CoarseConfig::new(&conf, &driver_env)?;
+    let mut shuffle = if config.shuffle_service_enabled {
+        let interval = millis(config.shuffle_heartbeat_interval_ms);
+        Some(ShuffleRegistrations::new(&start.conf, interval)?)
+    } else {
+        None
+    };
     let credentials = Credentials::from_spark_conf(|k| conf.get(k).map(str::to_owned), env)?;
     let info = framework_info(
         &conf,
@@ -64,47 +72,80 @@ pub async fn run(
     let mut backend = CoarseBackend::new(config, Instant::now());
     let mut hosts = HashMap::new();
     let mut requests_open = true;
-    loop {
-        let deadline = backend.next_deadline();
-        let input = tokio::select! {
-            event = events.recv() => match event {
-                Some(Ok(event)) => {
-                    translate::note_hosts(&event, &mut hosts);
-                    if let Some(out) = translate::from_mesos(&event) {
-                        send(&out)?;
+    let result: Result<(), Error> = async {
+        loop {
+            let deadline = backend.next_deadline();
+            let input = tokio::select! {
+                event = events.recv() => match event {
+                    Some(Ok(event)) => {
+                        translate::note_hosts(&event, &mut hosts);
+                        if let Some(out) = translate::from_mesos(&event) {
+                            send(&out)?;
+                        }
+                        Input::Event(Box::new(event))
                     }
-                    Input::Event(Box::new(event))
-                }
-                Some(Err(e)) => {
-                    eprintln!("spark-mesos-backend: Mesos stream: {e}");
+                    Some(Err(e)) => {
+                        eprintln!("spark-mesos-backend: Mesos stream: {e}");
+                        continue;
+                    }
+                    // The master refused us, or the failover timeout passed: nothing to serve.
+                    None => return Ok(()),
+                },
+                request = requests.recv(), if requests_open => match request {
+                    Some(Request::RequestTotal(r)) => Input::RequestTotalExecutors {
+                        total: r.total,
+                        host_to_local_task_count: Vec::new(),
+                    },
+                    Some(Request::Kill(k)) => Input::KillExecutors(k.executor_ids),
+                    Some(Request::Stop) => Input::Stop,
+                    Some(Request::Start(_)) => {
+                        send(&Event::Error { message: "start after start".to_owned() })?;
+                        continue;
+                    }
+                    // The driver is gone: stop as if it had said so.
+                    None => {
+                        requests_open = false;
+                        Input::Stop
+                    }
+                },
+                () = sleep_until(deadline) => Input::Tick,
+                (agent_id, e) = next_failure(&mut shuffle) => {
+                    eprintln!(
+                        "spark-mesos-backend: registering with the shuffle service of agent \
+                         {agent_id} failed: {e}"
+                    );
+                    backend.shuffle_registration_failed(&agent_id);
                     continue;
                 }
-                // The master refused us, or the failover timeout passed: nothing to serve.
-                None => return Ok(()),
-            },
-            request = requests.recv(), if requests_open => match request {
-                Some(Request::RequestTotal(r)) => {
-                    Input::RequestTotalExecutors { total: r.total, host_to_local_task_count: Vec::new() }
-                }
-                Some(Request::Kill(k)) => Input::KillExecutors(k.executor_ids),
-                Some(Request::Stop) => Input::Stop,
-                Some(Request::Start(_)) => {
-                    send(&Event::Error { message: "start after start".to_owned() })?;
-                    continue;
-                }
-                // The driver is gone: stop as if it had said so.
-                None => {
-                    requests_open = false;
-                    Input::Stop
-                }
-            },
-            () = sleep_until(deadline) => Input::Tick,
-        };
-        let outcome = backend.handle(input, Instant::now());
-        if apply(outcome, &caller, &mut backend, &hosts, &mut send).await? {
-            return Ok(());
+            };
+            let outcome = backend.handle(input, Instant::now());
+            if apply(outcome, &caller, &mut backend, &mut shuffle, &hosts, &mut send).await? {
+                return Ok(());
+            }
         }
     }
+    .await;
+    // Heartbeats stop with the backend, as Spark closes its shuffle client in `stop()`; the
+    // services then delete the application's files after their timeout.
+    if let Some(shuffle) = shuffle {
+        shuffle.close().await;
+    }
+    result
+}
+
+/// The next failed shuffle registration; never, without a shuffle service.
+async fn next_failure(
+    shuffle: &mut Option<ShuffleRegistrations>,
+) -> (String, shuffle_client::Error) {
+    match shuffle {
+        Some(shuffle) => shuffle.next_failure().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Spark's millisecond settings as a duration (negative ones as zero).
+fn millis(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 /// Sleeps until `deadline`, or forever without one.
@@ -120,6 +161,7 @@ async fn apply(
     outcome: Outcome,
     caller: &Caller,
     backend: &mut CoarseBackend,
+    shuffle: &mut Option<ShuffleRegistrations>,
     hosts: &HashMap<String, String>,
     send: &mut impl FnMut(&Event) -> Result<(), Error>,
 ) -> Result<bool, Error> {
@@ -139,14 +181,20 @@ async fn apply(
                 }
                 torn_down |= teardown;
             }
-            Action::RegisterWithShuffleService { agent_id, host, port, .. } => {
-                // Not wired yet: reported as failed so the next RUNNING retries.
-                eprintln!(
-                    "spark-mesos-backend: shuffle service registration with {host}:{port} is not \
-                     supported yet"
-                );
-                backend.shuffle_registration_failed(&agent_id);
-            }
+            Action::RegisterWithShuffleService {
+                agent_id,
+                host,
+                port,
+                app_id,
+                heartbeat_timeout_ms,
+                heartbeat_interval_ms: _,
+            } => match shuffle {
+                // The interval is the same for every agent; the client was built with it.
+                Some(shuffle) => {
+                    shuffle.register(agent_id, &host, port, app_id, millis(heartbeat_timeout_ms));
+                }
+                None => backend.shuffle_registration_failed(&agent_id),
+            },
         }
     }
     // Give the master a moment to take TEARDOWN before the connection closes with us.
