@@ -132,6 +132,11 @@ impl ShuffleIndex {
     }
 }
 
+/// Index files read in one blocking-pool trip at most when reading ahead
+/// ([`IndexCache::load_ahead`]): more trips run side by side, so that a cold disk sees several
+/// reads at once.
+pub const INDEXES_PER_TRIP: usize = 16;
+
 /// What a parsed index is cached under: the executor registration it was found for and the
 /// map output. A hit then needs no path: spelling the index file's path and hashing it was a
 /// third of the instructions a small block cost.
@@ -222,21 +227,101 @@ impl IndexCache {
             .run(move || std::fs::read(&read_path))
             .await?
             .map_err(|source| Error::IndexRead { path: path.clone(), source })?;
-        let index = Arc::new(ShuffleIndex::parse(path.clone(), FilePath::new(data_path), &bytes)?);
-        let cached = Cached { index: index.clone(), _registration: info.clone() };
+        let index = Arc::new(ShuffleIndex::parse(path, FilePath::new(data_path), &bytes)?);
+        self.put(info, key, index.clone());
+        Ok(index)
+    }
+
+    /// The parsed index of map output (`shuffle_id`, `map_id`) of the executor registered as
+    /// `info` if it is cached (a use, as [`IndexCache::get`]'s lookup); no I/O.
+    pub fn cached(
+        &self,
+        info: &Arc<ExecutorShuffleInfo>,
+        shuffle_id: i32,
+        map_id: i64,
+    ) -> Option<Arc<ShuffleIndex>> {
+        let key = IndexKey::new(info, shuffle_id, map_id);
+        self.lock().by_key.get(&key).map(|cached| cached.index.clone())
+    }
+
+    /// Reads and caches the indexes of the map outputs `maps` (shuffle id, map id) of the
+    /// executor registered as `info` that are not cached yet; `paths` names each one's index
+    /// and data file. A chunk whose index is missing would otherwise cost a blocking-pool
+    /// trip of its own, one after the other on its connection, while a reducer's request
+    /// names up to hundreds of map outputs and a wave sweeps all of a host's: the files are
+    /// read in trips of at most [`INDEXES_PER_TRIP`], side by side, each holding one file
+    /// slot. A file that cannot be read or parsed is skipped: the chunk that needs it reads
+    /// it again, and fails with the reason.
+    pub async fn load_ahead(
+        &self,
+        info: &Arc<ExecutorShuffleInfo>,
+        maps: &[(i32, i64)],
+        paths: impl Fn(i32, i64) -> Result<(PathBuf, PathBuf)>,
+    ) {
+        let missing: Vec<IndexKey> = {
+            let entries = self.lock();
+            let mut keys: Vec<IndexKey> = maps
+                .iter()
+                .map(|&(shuffle_id, map_id)| IndexKey::new(info, shuffle_id, map_id))
+                .filter(|key| !entries.by_key.contains(key))
+                .collect();
+            keys.dedup();
+            keys
+        };
+        let wanted: Vec<(IndexKey, PathBuf, PathBuf)> = missing
+            .into_iter()
+            .filter_map(|key| {
+                let (index, data) = paths(key.shuffle_id, key.map_id).ok()?;
+                Some((key, index, data))
+            })
+            .collect();
+        let mut trips = tokio::task::JoinSet::new();
+        for group in wanted.chunks(INDEXES_PER_TRIP) {
+            let (files, group) = (self.files.clone(), group.to_vec());
+            trips.spawn(async move {
+                files
+                    .run(move || {
+                        group
+                            .into_iter()
+                            .filter_map(|(key, path, data)| {
+                                let bytes = std::fs::read(&path).ok()?;
+                                let index =
+                                    ShuffleIndex::parse(path, FilePath::new(data), &bytes).ok()?;
+                                Some((key, Arc::new(index)))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .await
+            });
+        }
+        while let Some(read) = trips.join_next().await {
+            let Ok(Ok(read)) = read else { continue };
+            for (key, index) in read {
+                self.put(info, key, index);
+            }
+        }
+    }
+
+    /// Caches `index` under `key`, read for the executor registered as `info`.
+    fn put(&self, info: &Arc<ExecutorShuffleInfo>, key: IndexKey, index: Arc<ShuffleIndex>) {
+        let path = index.path().to_owned();
+        let weight = index.weight();
+        let cached = Cached { index, _registration: info.clone() };
         let out = {
             let mut entries = self.lock();
-            let out = entries.by_key.insert(key, cached, index.weight());
+            let out = entries.by_key.insert(key, cached, weight);
             for (key, gone) in &out {
                 entries.unlink(gone.index.path(), key);
             }
             if entries.by_key.contains(&key) {
-                entries.keys_by_path.entry(path).or_default().push(key);
+                let keys = entries.keys_by_path.entry(path).or_default();
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
             }
             out
         };
         drop(out);
-        Ok(index)
     }
 
     /// Forgets the index file at `path` (it was deleted), under every key it is cached under.

@@ -142,6 +142,16 @@ impl StreamManager {
         chunk.ok_or(StreamError::Closed(stream_id))
     }
 
+    /// The blocks of the next `n` chunks of `stream_id` at most, still to be taken: for
+    /// the connection that owns it to prepare them (no check of ownership; they only name
+    /// blocks of the stream's executor).
+    pub fn upcoming(&self, stream_id: i64, n: usize) -> Vec<BlockId> {
+        let Some(stream) = self.inner.streams.get(&StreamKey(stream_id)) else {
+            return Vec::new();
+        };
+        stream.chunks.as_slice().iter().take(n).map(|chunk| chunk.block).collect()
+    }
+
     fn remove(&self, stream_id: i64) {
         self.inner.streams.remove(&StreamKey(stream_id));
         metrics::gauge!(metrics::ACTIVE_STREAMS).set(self.inner.streams.len() as f64);
