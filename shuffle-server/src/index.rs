@@ -224,7 +224,10 @@ impl IndexCache {
         let read_path = path.clone();
         let bytes = self
             .files
-            .run(move || std::fs::read(&read_path))
+            .run({
+                let files = self.files.clone();
+                move || files.read(&read_path)
+            })
             .await?
             .map_err(|source| Error::IndexRead { path: path.clone(), source })?;
         let index = Arc::new(ShuffleIndex::parse(path, FilePath::new(data_path), &bytes)?);
@@ -279,12 +282,13 @@ impl IndexCache {
         for group in wanted.chunks(INDEXES_PER_TRIP) {
             let (files, group) = (self.files.clone(), group.to_vec());
             trips.spawn(async move {
+                let reader = files.clone();
                 files
                     .run(move || {
                         group
                             .into_iter()
                             .filter_map(|(key, path, data)| {
-                                let bytes = std::fs::read(&path).ok()?;
+                                let bytes = reader.read(&path).ok()?;
                                 let index =
                                     ShuffleIndex::parse(path, FilePath::new(data), &bytes).ok()?;
                                 Some((key, Arc::new(index)))

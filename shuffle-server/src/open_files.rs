@@ -15,10 +15,14 @@
 //! cleaner calls every pass, so their disk space is held for at most one cleaner interval.
 
 use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::ffi::CString;
 use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::io;
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -37,6 +41,9 @@ use crate::prehashed::BuildPreHashed;
 pub struct OpenFiles {
     permits: Arc<Semaphore>,
     kept: Arc<Mutex<Kept>>,
+    /// The directories files are opened in, each held open with a slot (see
+    /// [`OpenFiles::open`]).
+    dirs: Arc<Mutex<HashMap<PathBuf, Arc<Dir>>>>,
     budget: OpenFileBudget,
     /// Trips to the blocking pool for file work so far.
     trips: Arc<AtomicU64>,
@@ -87,6 +94,17 @@ impl OpenFileBudget {
             None => Self::from_limit(crate::limits::soft_file_limit(), max_connections),
         }
     }
+}
+
+/// Directories held open at most to open files in (64 sub-directories per local dir of an
+/// executor); when full, all are closed and the set starts again.
+const MAX_DIRS: usize = 1024;
+
+/// A directory held open to open files in, holding a file slot.
+#[derive(Debug)]
+struct Dir {
+    file: File,
+    _slot: OwnedSemaphorePermit,
 }
 
 /// An open data file, with its length when it was opened.
@@ -208,7 +226,8 @@ impl OpenFiles {
         let budget = OpenFileBudget { slots, kept: budget.kept.min(slots) };
         let kept = Arc::new(Mutex::new(Cache::new(budget.kept as u64, budget.kept)));
         let trips = Arc::new(AtomicU64::new(0));
-        Self { permits: Arc::new(Semaphore::new(slots)), kept, budget, trips }
+        let dirs = Arc::new(Mutex::new(HashMap::new()));
+        Self { permits: Arc::new(Semaphore::new(slots)), kept, dirs, budget, trips }
     }
 
     /// The slots and how many files may be kept.
@@ -268,7 +287,7 @@ impl OpenFiles {
         if let Some(file) = self.lock().peek(path) {
             return Ok(file.clone());
         }
-        let file = File::open(&**path)?;
+        let file = self.open(path)?;
         let len = file.metadata()?.len();
         let slot =
             if self.budget.kept > 0 { self.permits.clone().try_acquire_owned().ok() } else { None };
@@ -281,6 +300,67 @@ impl OpenFiles {
         Ok(file)
     }
 
+    /// Opens the file at `path` for reading (blocking). A block whose data file is not kept
+    /// costs an open, and the kernel's walk of a path of seven or so components was most of
+    /// that: the file is opened relative to its directory, held open for the next file in it
+    /// (a local dir's 64 sub-directories hold all of an executor's shuffle files). If that
+    /// finds nothing, the path is opened as it is, and the directory again: it may have been
+    /// replaced since.
+    pub fn open(&self, path: &Path) -> io::Result<File> {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return File::open(path);
+        };
+        if dir.as_os_str().is_empty() {
+            return File::open(path);
+        }
+        let Ok(name) = CString::new(name.as_bytes()) else { return File::open(path) };
+        let Some(at) = self.dir(dir) else { return File::open(path) };
+        // SAFETY: the directory's descriptor is open while `at` lives, and `name` is a valid
+        // C string; openat only reads them.
+        let fd = unsafe {
+            libc::openat(at.file.as_raw_fd(), name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC)
+        };
+        if fd >= 0 {
+            // SAFETY: openat returned a new descriptor that nothing else owns.
+            return Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }));
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::NotFound {
+            return Err(err);
+        }
+        let forgotten = self.lock_dirs().remove(dir);
+        drop(forgotten);
+        File::open(path)
+    }
+
+    /// Reads all of the file at `path` (blocking), opened as [`OpenFiles::open`] does.
+    pub fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let mut file = self.open(path)?;
+        let len = file.metadata().map_or(0, |meta| meta.len());
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        file.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The directory `dir` held open, opened now if a slot is free; `None` if none is.
+    fn dir(&self, dir: &Path) -> Option<Arc<Dir>> {
+        if let Some(at) = self.lock_dirs().get(dir) {
+            return Some(at.clone());
+        }
+        let slot = self.permits.clone().try_acquire_owned().ok()?;
+        let file = File::open(dir).ok()?;
+        let at = Arc::new(Dir { file, _slot: slot });
+        let closed = {
+            let mut dirs = self.lock_dirs();
+            let closed =
+                if dirs.len() >= MAX_DIRS { std::mem::take(&mut *dirs) } else { HashMap::new() };
+            dirs.insert(dir.to_owned(), at.clone());
+            closed
+        };
+        drop(closed);
+        Some(at)
+    }
+
     /// Stops keeping `path` open (its file was deleted). Closing the last descriptor of a
     /// deleted file frees its blocks, which can take a while: call it on the blocking pool.
     pub fn forget(&self, path: &Path) {
@@ -288,8 +368,21 @@ impl OpenFiles {
         drop(forgotten);
     }
 
-    /// Closes the kept files that were deleted since they were opened (blocking).
+    /// Closes the kept files that were deleted since they were opened, and the directories
+    /// (blocking).
     pub fn close_deleted(&self) {
+        let dirs: Vec<(PathBuf, Arc<Dir>)> =
+            self.lock_dirs().iter().map(|(path, dir)| (path.clone(), dir.clone())).collect();
+        for (path, dir) in dirs {
+            if dir.file.metadata().is_ok_and(|meta| meta.nlink() == 0) {
+                let mut held = self.lock_dirs();
+                if held.get(&path).is_some_and(|now| Arc::ptr_eq(now, &dir)) {
+                    let closed = held.remove(&path);
+                    drop(held);
+                    drop(closed);
+                }
+            }
+        }
         let kept: Vec<(FilePath, Arc<DataFile>)> =
             self.lock().iter().map(|(path, file)| (path.clone(), file.clone())).collect();
         for (path, file) in kept {
@@ -308,6 +401,11 @@ impl OpenFiles {
     /// How many data files are kept open.
     pub fn kept_count(&self) -> usize {
         self.lock().len()
+    }
+
+    fn lock_dirs(&self) -> MutexGuard<'_, HashMap<PathBuf, Arc<Dir>>> {
+        // As `lock`'s.
+        self.dirs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock(&self) -> MutexGuard<'_, Kept> {
