@@ -483,6 +483,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn loading_ahead_reads_many_indexes_in_few_trips_and_skips_bad_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = |map_id: i64| dir.path().join(format!("shuffle_0_{map_id}_0.index"));
+        for map_id in 0..40 {
+            std::fs::write(path(map_id), bytes_of(&[0, map_id, map_id + 1])).expect("write");
+        }
+        std::fs::remove_file(path(5)).expect("remove");
+        std::fs::write(path(6), bytes_of(&[0, 9, 3])).expect("corrupt");
+        let files = OpenFiles::new(64);
+        let cache = IndexCache::new(1 << 20, files.clone());
+        let info = registration();
+        // Map 0 twice and one already cached: each read once.
+        get(&cache, &info, 39, &path(39)).await.expect("load 39");
+        let mut maps: Vec<(i32, i64)> = (0..40).map(|m| (0, m)).collect();
+        maps.insert(1, (0, 0));
+        let trips = files.blocking_trips();
+        let paths = |_, map_id| Ok((path(map_id), path(map_id).with_extension("data")));
+        cache.load_ahead(&info, &maps, paths).await;
+        assert_eq!(files.blocking_trips() - trips, 39u64.div_ceil(INDEXES_PER_TRIP as u64));
+        for map_id in (0..40).filter(|m| ![5, 6].contains(m)) {
+            let index = cache.cached(&info, 0, map_id).expect("cached");
+            assert_eq!(index.range(1, 2).ok(), Some((map_id as u64, 1)), "map {map_id}");
+            assert_eq!(&**index.data_path(), &*path(map_id).with_extension("data"));
+        }
+        assert!(cache.cached(&info, 0, 5).is_none() && cache.cached(&info, 0, 6).is_none());
+        // The chunks that need them fail with the reason.
+        assert!(matches!(get(&cache, &info, 5, &path(5)).await, Err(Error::IndexRead { .. })));
+        assert!(matches!(get(&cache, &info, 6, &path(6)).await, Err(Error::CorruptIndex { .. })));
+        // Loaded ahead, forgotten like any other when deleted.
+        cache.invalidate(&path(7));
+        assert!(cache.cached(&info, 0, 7).is_none());
+        assert_eq!(cache.lock().keys_by_path.len(), 37);
+    }
+
+    #[tokio::test]
     async fn zero_capacity_caches_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("a.index");

@@ -97,7 +97,9 @@ impl OpenFileBudget {
 }
 
 /// Directories held open at most to open files in (64 sub-directories per local dir of an
-/// executor); when full, all are closed and the set starts again.
+/// executor), and no more than a quarter of the slots not kept; once that many are held,
+/// files in other directories are opened by their whole path. The cleaner's pass closes
+/// the deleted ones.
 const MAX_DIRS: usize = 1024;
 
 /// A directory held open to open files in, holding a file slot.
@@ -347,17 +349,21 @@ impl OpenFiles {
         if let Some(at) = self.lock_dirs().get(dir) {
             return Some(at.clone());
         }
+        let most = ((self.budget.slots - self.budget.kept) / 4).min(MAX_DIRS);
+        if self.lock_dirs().len() >= most {
+            return None;
+        }
         let slot = self.permits.clone().try_acquire_owned().ok()?;
         let file = File::open(dir).ok()?;
         let at = Arc::new(Dir { file, _slot: slot });
-        let closed = {
-            let mut dirs = self.lock_dirs();
-            let closed =
-                if dirs.len() >= MAX_DIRS { std::mem::take(&mut *dirs) } else { HashMap::new() };
-            dirs.insert(dir.to_owned(), at.clone());
-            closed
-        };
-        drop(closed);
+        let mut dirs = self.lock_dirs();
+        if dirs.len() >= most {
+            return None;
+        }
+        // A concurrent open may have put one in meanwhile; either will do.
+        let replaced = dirs.insert(dir.to_owned(), at.clone());
+        drop(dirs);
+        drop(replaced);
         Some(at)
     }
 
@@ -451,11 +457,49 @@ mod tests {
         assert_eq!(files.kept(&paths[2]).expect("kept").len(), 3);
         let same = FilePath::new(paths[2].to_path_buf());
         assert!(files.kept(&same).is_some(), "found by path, not by which FilePath was kept");
-        // Each kept file holds its slot.
-        assert_eq!(files.permits.available_permits(), 6);
+        // Each kept file holds its slot, and the directory they were opened in one.
+        assert_eq!(files.permits.available_permits(), 5);
         files.forget(&paths[2]);
         assert!(files.kept(&paths[2]).is_none());
-        assert_eq!(files.permits.available_permits(), 7);
+        assert_eq!(files.permits.available_permits(), 6);
+    }
+
+    #[test]
+    fn files_open_in_their_directory_held_open_until_it_is_replaced_or_deleted() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let sub = root.path().join("0c");
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::fs::write(sub.join("a"), b"first").expect("write");
+        std::fs::write(sub.join("b"), b"second").expect("write");
+        let files = OpenFiles::new(8);
+        let read = |name: &str| files.read(&sub.join(name)).expect("read");
+        assert_eq!(read("a"), b"first");
+        assert_eq!(read("b"), b"second");
+        assert_eq!(files.lock_dirs().len(), 1, "one directory, held open");
+        assert_eq!(files.permits.available_permits(), 7, "holding a slot");
+        let missing = files.open(&sub.join("none")).expect_err("missing");
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+
+        // The directory is replaced: the same path now names another one.
+        std::fs::remove_dir_all(&sub).expect("rmdir");
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::fs::write(sub.join("a"), b"new").expect("write");
+        std::fs::write(sub.join("b"), b"newer").expect("write");
+        assert_eq!(read("a"), b"new");
+        assert_eq!(read("b"), b"newer");
+        // Deleted: the cleaner's pass closes it.
+        std::fs::remove_dir_all(&sub).expect("rmdir");
+        assert_eq!(files.lock_dirs().len(), 1);
+        files.close_deleted();
+        assert!(files.lock_dirs().is_empty());
+        assert_eq!(files.permits.available_permits(), 8);
+        // No slot free, no directory held: the path is opened as it is.
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::fs::write(sub.join("a"), b"again").expect("write");
+        let full = OpenFiles::new(8);
+        let _all = full.permits.clone().try_acquire_many_owned(8).expect("every slot");
+        assert_eq!(full.read(&sub.join("a")).expect("read"), b"again");
+        assert!(full.lock_dirs().is_empty());
     }
 
     #[test]

@@ -221,6 +221,26 @@ mod tests {
     }
 
     #[test]
+    fn upcoming_names_the_chunks_not_taken_yet() {
+        let m = StreamManager::new();
+        let id = m.register(1, "app", chunks(4));
+        let reduces = |blocks: Vec<BlockId>| -> Vec<i32> {
+            blocks
+                .into_iter()
+                .map(|b| match b {
+                    BlockId::Shuffle { reduce_id, .. } => reduce_id,
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(reduces(m.upcoming(id, 2)), [0, 1]);
+        assert!(m.next_chunk(id, 0, None).is_ok());
+        assert_eq!(reduces(m.upcoming(id, 10)), [1, 2, 3], "not the chunk taken, at most n");
+        assert!(m.next_chunk(id, 1, None).is_ok(), "looking ahead takes nothing");
+        assert!(m.upcoming(id + 1, 10).is_empty());
+    }
+
+    #[test]
     fn connection_close_drops_only_its_streams() {
         let m = StreamManager::new();
         let a = m.register(1, "app", chunks(2));
