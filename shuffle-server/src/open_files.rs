@@ -109,11 +109,14 @@ struct Dir {
     _slot: OwnedSemaphorePermit,
 }
 
-/// An open data file, with its length when it was opened.
+/// An open data file, with its length when first asked for.
 #[derive(Debug)]
 pub struct DataFile {
     file: File,
-    len: u64,
+    /// Taken when first needed rather than at open: most files opened in passing are read
+    /// once, and the read's end tells a file too short as well; a `statx` per block not kept
+    /// was 4% of a sweep's time.
+    len: OnceLock<u64>,
     /// The slot a kept file holds for as long as it is open.
     _slot: Option<OwnedSemaphorePermit>,
 }
@@ -124,14 +127,14 @@ impl DataFile {
         &self.file
     }
 
-    /// Its length in bytes when it was opened.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether it was empty when opened.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+    /// Its length in bytes when first asked for (blocking only as `fstat` is: the file is
+    /// open, its inode in memory).
+    pub fn len(&self) -> io::Result<u64> {
+        if let Some(&len) = self.len.get() {
+            return Ok(len);
+        }
+        let len = self.file.metadata()?.len();
+        Ok(*self.len.get_or_init(|| len))
     }
 
     /// Whether it holds a slot of its own (it was kept open), which it gives back when the
@@ -290,7 +293,7 @@ impl OpenFiles {
             return Ok(file.clone());
         }
         let file = self.open(path)?;
-        let len = file.metadata()?.len();
+        let len = OnceLock::new();
         let slot =
             if self.budget.kept > 0 { self.permits.clone().try_acquire_owned().ok() } else { None };
         let Some(slot) = slot else {
@@ -447,14 +450,14 @@ mod tests {
         let paths = data_files(dir.path(), 3);
         let files = OpenFiles::new(8);
         assert_eq!(files.budget(), OpenFileBudget { slots: 8, kept: 2 });
-        assert_eq!(fetch(&files, &paths[0]).len(), 1);
+        assert_eq!(fetch(&files, &paths[0]).len().expect("len"), 1);
         fetch(&files, &paths[1]);
         assert!(files.kept(&paths[0]).is_some(), "0 is used twice");
         // 2 comes in; 1, used once, loses to 0, used twice, and is closed.
         assert!(fetch(&files, &paths[2]).holds_slot());
         assert_eq!(files.kept_count(), 2);
         assert!(files.lock().peek(&paths[1]).is_none());
-        assert_eq!(files.kept(&paths[2]).expect("kept").len(), 3);
+        assert_eq!(files.kept(&paths[2]).expect("kept").len().expect("len"), 3);
         let same = FilePath::new(paths[2].to_path_buf());
         assert!(files.kept(&same).is_some(), "found by path, not by which FilePath was kept");
         // Each kept file holds its slot, and the directory they were opened in one.
@@ -503,6 +506,18 @@ mod tests {
     }
 
     #[test]
+    fn a_length_is_taken_when_first_asked_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = data_files(dir.path(), 1);
+        let file = OpenFiles::new(8).open_data(&paths[0]).expect("open");
+        assert!(file.len.get().is_none(), "no statx at open");
+        std::fs::write(&*paths[0], b"longer").expect("rewrite");
+        assert_eq!(file.len().expect("len"), 6);
+        std::fs::write(&*paths[0], b"x").expect("rewrite");
+        assert_eq!(file.len().expect("len"), 6, "taken once");
+    }
+
+    #[test]
     fn the_budget_follows_the_file_limit() {
         // Linux's usual soft default, 4096 connections: half the limit, a quarter passing.
         assert_eq!(
@@ -534,7 +549,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let paths = data_files(dir.path(), 1);
         let none = OpenFiles::new(3);
-        assert_eq!(none.open_data(&paths[0]).expect("open").len(), 1);
+        assert_eq!(none.open_data(&paths[0]).expect("open").len().expect("len"), 1);
         assert_eq!(none.kept_count(), 0, "a quarter of 3 is 0");
         let files = OpenFiles::new(4);
         assert!(files.has_free_slot());
