@@ -112,7 +112,7 @@ impl FileRegion {
 
     /// Fails with `UnexpectedEof` unless `file` holds the region.
     fn check_len(&self, file: &DataFile) -> io::Result<()> {
-        let file_len = file.len()?;
+        let file_len = file.length()?;
         if self.offset.checked_add(self.len).is_none_or(|end| end > file_len) {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,

@@ -129,7 +129,7 @@ impl DataFile {
 
     /// Its length in bytes when first asked for (blocking only as `fstat` is: the file is
     /// open, its inode in memory).
-    pub fn len(&self) -> io::Result<u64> {
+    pub fn length(&self) -> io::Result<u64> {
         if let Some(&len) = self.len.get() {
             return Ok(len);
         }
@@ -450,14 +450,14 @@ mod tests {
         let paths = data_files(dir.path(), 3);
         let files = OpenFiles::new(8);
         assert_eq!(files.budget(), OpenFileBudget { slots: 8, kept: 2 });
-        assert_eq!(fetch(&files, &paths[0]).len().expect("len"), 1);
+        assert_eq!(fetch(&files, &paths[0]).length().expect("len"), 1);
         fetch(&files, &paths[1]);
         assert!(files.kept(&paths[0]).is_some(), "0 is used twice");
         // 2 comes in; 1, used once, loses to 0, used twice, and is closed.
         assert!(fetch(&files, &paths[2]).holds_slot());
         assert_eq!(files.kept_count(), 2);
         assert!(files.lock().peek(&paths[1]).is_none());
-        assert_eq!(files.kept(&paths[2]).expect("kept").len().expect("len"), 3);
+        assert_eq!(files.kept(&paths[2]).expect("kept").length().expect("len"), 3);
         let same = FilePath::new(paths[2].to_path_buf());
         assert!(files.kept(&same).is_some(), "found by path, not by which FilePath was kept");
         // Each kept file holds its slot, and the directory they were opened in one.
@@ -512,9 +512,9 @@ mod tests {
         let file = OpenFiles::new(8).open_data(&paths[0]).expect("open");
         assert!(file.len.get().is_none(), "no statx at open");
         std::fs::write(&*paths[0], b"longer").expect("rewrite");
-        assert_eq!(file.len().expect("len"), 6);
+        assert_eq!(file.length().expect("len"), 6);
         std::fs::write(&*paths[0], b"x").expect("rewrite");
-        assert_eq!(file.len().expect("len"), 6, "taken once");
+        assert_eq!(file.length().expect("len"), 6, "taken once");
     }
 
     #[test]
@@ -549,7 +549,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let paths = data_files(dir.path(), 1);
         let none = OpenFiles::new(3);
-        assert_eq!(none.open_data(&paths[0]).expect("open").len().expect("len"), 1);
+        assert_eq!(none.open_data(&paths[0]).expect("open").length().expect("len"), 1);
         assert_eq!(none.kept_count(), 0, "a quarter of 3 is 0");
         let files = OpenFiles::new(4);
         assert!(files.has_free_slot());
