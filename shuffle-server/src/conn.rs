@@ -370,19 +370,27 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             let read = QueuedRead { reply: start, at: self.out.len(), region: located.region };
             let Located { exec, block, in_flight, .. } = located;
             self.reads.push(PendingRead { read, id, exec, block, in_flight });
-            if self.reads.len() >= MAX_QUEUED_READS || self.pending_len() >= OUT_FLUSH {
+            if self.flush_due() {
                 self.flush_out().await?;
             }
             return Ok(());
         };
         match located.loaded(read, self.state.chunk_meters()) {
-            Ok(((), _in_flight)) if self.pending_len() >= OUT_FLUSH => self.flush_out().await,
+            Ok(((), _in_flight)) if self.flush_due() => self.flush_out().await,
             Ok(_) => Ok(()),
             Err(reason) => {
                 self.out.truncate(start);
                 self.chunk_failure(id, reason).await
             }
         }
+    }
+
+    /// Whether the queued output, small bodies to read included, is due to be written: at
+    /// [`OUT_FLUSH`] bytes, or with bodies to read at [`MAX_QUEUED_READS`] of them or
+    /// [`READ_BATCH`] bytes, whichever comes first.
+    fn flush_due(&self) -> bool {
+        let limit = if self.reads.is_empty() { OUT_FLUSH } else { READ_BATCH };
+        self.reads.len() >= MAX_QUEUED_READS || self.pending_len() >= limit
     }
 
     /// Bytes of output queued, the bodies still to be read included.
@@ -500,12 +508,20 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
             )
         })?;
         let info = self.registered(&exec).map_err(|e| e.to_string())?;
-        let region = self
-            .state
-            .resolver()
-            .resolve_registered(&info, &block)
-            .await
-            .map_err(|e| e.to_string())?;
+        let resolver = self.state.resolver();
+        let region = match resolver.resolve_cached(&info, &block) {
+            Some(region) => region,
+            None => {
+                // Its index is not cached, and likely neither are those of the stream's
+                // next chunks (a request names many map outputs; a wave sweeps them all):
+                // read them together rather than one trip per chunk.
+                let mut blocks = self.state.streams().upcoming(id.stream_id, INDEXES_AHEAD - 1);
+                blocks.insert(0, block);
+                resolver.load_indexes(&info, &blocks).await;
+                resolver.resolve_registered(&info, &block).await
+            }
+        }
+        .map_err(|e| e.to_string())?;
         Ok(Located { exec, block, region, in_flight })
     }
 
@@ -657,7 +673,7 @@ impl<R: AsyncRead + Unpin + Send, W: ReplySink> Conn<R, W> {
     fn reuse_out(&mut self, mut written: Vec<u8>) {
         written.clear();
         // One large reply should not pin its size for the connection's life.
-        if written.capacity() <= 2 * OUT_FLUSH {
+        if written.capacity() <= 2 * READ_BATCH {
             self.out = written;
         }
     }
@@ -671,13 +687,22 @@ const SMALL_BODY: u64 = 64 * 1024;
 /// Queued output written at once when reached, bounding each connection's buffer.
 const OUT_FLUSH: usize = 64 * 1024;
 
+/// Queued output, small bodies still to be read included, written at once when reached
+/// while some bodies wait to be read: each batch of reads is a blocking-pool trip (two
+/// thread switches), and at [`OUT_FLUSH`] a batch of 4 KiB blocks held only 15 of them.
+const READ_BATCH: usize = 256 * 1024;
+
 /// File bodies a connection queues at most before it writes its output: each holds an
 /// open file and counts as a chunk being transferred until sent.
 const MAX_QUEUED_BODIES: usize = 16;
 
 /// Small bodies a connection queues at most for one blocking-pool trip (the trip also ends
-/// at [`OUT_FLUSH`] bytes of output).
+/// at [`READ_BATCH`] bytes of output).
 const MAX_QUEUED_READS: usize = 64;
+
+/// Chunks of a stream, the one asked for included, whose index files are read together when
+/// the first of them is not cached.
+const INDEXES_AHEAD: usize = 64;
 
 /// Bytes read from a block file per piece when a body cannot go by `sendfile`.
 const USER_SPACE_PIECE: usize = 256 * 1024;

@@ -102,20 +102,24 @@ impl FileRegion {
     /// Appends the region's bytes from `file` to `out`; with [`Wait::No`], fails with
     /// `WouldBlock` instead of waiting for the disk. On error `out` is as it was.
     fn read_into(&self, file: &DataFile, out: &mut Vec<u8>, wait: Wait) -> io::Result<()> {
-        self.check_len(file)?;
+        // A small read finds a short file by its end, without a `statx` for the length.
+        if self.len > TRUST_READ_END {
+            self.check_len(file)?;
+        }
         let len = usize::try_from(self.len).map_err(io::Error::other)?;
         append_exact_at(file, out, len, self.offset, wait)
     }
 
     /// Fails with `UnexpectedEof` unless `file` holds the region.
     fn check_len(&self, file: &DataFile) -> io::Result<()> {
-        if self.offset.checked_add(self.len).is_none_or(|end| end > file.len()) {
+        let file_len = file.length()?;
+        if self.offset.checked_add(self.len).is_none_or(|end| end > file_len) {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
                     "{} has {} bytes; the block needs {} bytes at offset {}",
                     self.path.display(),
-                    file.len(),
+                    file_len,
                     self.len,
                     self.offset
                 ),
@@ -190,6 +194,10 @@ where
         .await
         .map_err(io::Error::other)
 }
+
+/// Reads up to this length go ahead without checking the file's length first: a file too
+/// short fails the read at its end just the same, and the buffer is reserved for no more.
+const TRUST_READ_END: u64 = 1 << 20;
 
 /// Whether a read may wait for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

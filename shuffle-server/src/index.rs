@@ -132,6 +132,11 @@ impl ShuffleIndex {
     }
 }
 
+/// Index files read in one blocking-pool trip at most when reading ahead
+/// ([`IndexCache::load_ahead`]): more trips run side by side, so that a cold disk sees several
+/// reads at once.
+pub const INDEXES_PER_TRIP: usize = 16;
+
 /// What a parsed index is cached under: the executor registration it was found for and the
 /// map output. A hit then needs no path: spelling the index file's path and hashing it was a
 /// third of the instructions a small block cost.
@@ -219,24 +224,108 @@ impl IndexCache {
         let read_path = path.clone();
         let bytes = self
             .files
-            .run(move || std::fs::read(&read_path))
+            .run({
+                let files = self.files.clone();
+                move || files.read(&read_path)
+            })
             .await?
             .map_err(|source| Error::IndexRead { path: path.clone(), source })?;
-        let index = Arc::new(ShuffleIndex::parse(path.clone(), FilePath::new(data_path), &bytes)?);
-        let cached = Cached { index: index.clone(), _registration: info.clone() };
+        let index = Arc::new(ShuffleIndex::parse(path, FilePath::new(data_path), &bytes)?);
+        self.put(info, key, index.clone());
+        Ok(index)
+    }
+
+    /// The parsed index of map output (`shuffle_id`, `map_id`) of the executor registered as
+    /// `info` if it is cached (a use, as [`IndexCache::get`]'s lookup); no I/O.
+    pub fn cached(
+        &self,
+        info: &Arc<ExecutorShuffleInfo>,
+        shuffle_id: i32,
+        map_id: i64,
+    ) -> Option<Arc<ShuffleIndex>> {
+        let key = IndexKey::new(info, shuffle_id, map_id);
+        self.lock().by_key.get(&key).map(|cached| cached.index.clone())
+    }
+
+    /// Reads and caches the indexes of the map outputs `maps` (shuffle id, map id) of the
+    /// executor registered as `info` that are not cached yet; `paths` names each one's index
+    /// and data file. A chunk whose index is missing would otherwise cost a blocking-pool
+    /// trip of its own, one after the other on its connection, while a reducer's request
+    /// names up to hundreds of map outputs and a wave sweeps all of a host's: the files are
+    /// read in trips of at most [`INDEXES_PER_TRIP`], side by side, each holding one file
+    /// slot. A file that cannot be read or parsed is skipped: the chunk that needs it reads
+    /// it again, and fails with the reason.
+    pub async fn load_ahead(
+        &self,
+        info: &Arc<ExecutorShuffleInfo>,
+        maps: &[(i32, i64)],
+        paths: impl Fn(i32, i64) -> Result<(PathBuf, PathBuf)>,
+    ) {
+        let missing: Vec<IndexKey> = {
+            let entries = self.lock();
+            let mut keys: Vec<IndexKey> = maps
+                .iter()
+                .map(|&(shuffle_id, map_id)| IndexKey::new(info, shuffle_id, map_id))
+                .filter(|key| !entries.by_key.contains(key))
+                .collect();
+            keys.dedup();
+            keys
+        };
+        let wanted: Vec<(IndexKey, PathBuf, PathBuf)> = missing
+            .into_iter()
+            .filter_map(|key| {
+                let (index, data) = paths(key.shuffle_id, key.map_id).ok()?;
+                Some((key, index, data))
+            })
+            .collect();
+        let mut trips = tokio::task::JoinSet::new();
+        for group in wanted.chunks(INDEXES_PER_TRIP) {
+            let (files, group) = (self.files.clone(), group.to_vec());
+            trips.spawn(async move {
+                let reader = files.clone();
+                files
+                    .run(move || {
+                        group
+                            .into_iter()
+                            .filter_map(|(key, path, data)| {
+                                let bytes = reader.read(&path).ok()?;
+                                let index =
+                                    ShuffleIndex::parse(path, FilePath::new(data), &bytes).ok()?;
+                                Some((key, Arc::new(index)))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .await
+            });
+        }
+        while let Some(read) = trips.join_next().await {
+            let Ok(Ok(read)) = read else { continue };
+            for (key, index) in read {
+                self.put(info, key, index);
+            }
+        }
+    }
+
+    /// Caches `index` under `key`, read for the executor registered as `info`.
+    fn put(&self, info: &Arc<ExecutorShuffleInfo>, key: IndexKey, index: Arc<ShuffleIndex>) {
+        let path = index.path().to_owned();
+        let weight = index.weight();
+        let cached = Cached { index, _registration: info.clone() };
         let out = {
             let mut entries = self.lock();
-            let out = entries.by_key.insert(key, cached, index.weight());
+            let out = entries.by_key.insert(key, cached, weight);
             for (key, gone) in &out {
                 entries.unlink(gone.index.path(), key);
             }
             if entries.by_key.contains(&key) {
-                entries.keys_by_path.entry(path).or_default().push(key);
+                let keys = entries.keys_by_path.entry(path).or_default();
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
             }
             out
         };
         drop(out);
-        Ok(index)
     }
 
     /// Forgets the index file at `path` (it was deleted), under every key it is cached under.
@@ -391,6 +480,41 @@ mod tests {
             assert!(matches!(get(&cache, info, 0, &path).await, Err(Error::IndexRead { .. })));
         }
         assert!(cache.lock().keys_by_path.is_empty());
+    }
+
+    #[tokio::test]
+    async fn loading_ahead_reads_many_indexes_in_few_trips_and_skips_bad_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = |map_id: i64| dir.path().join(format!("shuffle_0_{map_id}_0.index"));
+        for map_id in 0..40 {
+            std::fs::write(path(map_id), bytes_of(&[0, map_id, map_id + 1])).expect("write");
+        }
+        std::fs::remove_file(path(5)).expect("remove");
+        std::fs::write(path(6), bytes_of(&[0, 9, 3])).expect("corrupt");
+        let files = OpenFiles::new(64);
+        let cache = IndexCache::new(1 << 20, files.clone());
+        let info = registration();
+        // Map 0 twice and one already cached: each read once.
+        get(&cache, &info, 39, &path(39)).await.expect("load 39");
+        let mut maps: Vec<(i32, i64)> = (0..40).map(|m| (0, m)).collect();
+        maps.insert(1, (0, 0));
+        let trips = files.blocking_trips();
+        let paths = |_, map_id| Ok((path(map_id), path(map_id).with_extension("data")));
+        cache.load_ahead(&info, &maps, paths).await;
+        assert_eq!(files.blocking_trips() - trips, 39u64.div_ceil(INDEXES_PER_TRIP as u64));
+        for map_id in (0..40).filter(|m| ![5, 6].contains(m)) {
+            let index = cache.cached(&info, 0, map_id).expect("cached");
+            assert_eq!(index.range(1, 2).ok(), Some((map_id as u64, 1)), "map {map_id}");
+            assert_eq!(&**index.data_path(), &*path(map_id).with_extension("data"));
+        }
+        assert!(cache.cached(&info, 0, 5).is_none() && cache.cached(&info, 0, 6).is_none());
+        // The chunks that need them fail with the reason.
+        assert!(matches!(get(&cache, &info, 5, &path(5)).await, Err(Error::IndexRead { .. })));
+        assert!(matches!(get(&cache, &info, 6, &path(6)).await, Err(Error::CorruptIndex { .. })));
+        // Loaded ahead, forgotten like any other when deleted.
+        cache.invalidate(&path(7));
+        assert!(cache.cached(&info, 0, 7).is_none());
+        assert_eq!(cache.lock().keys_by_path.len(), 37);
     }
 
     #[tokio::test]

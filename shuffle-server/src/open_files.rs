@@ -15,10 +15,14 @@
 //! cleaner calls every pass, so their disk space is held for at most one cleaner interval.
 
 use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::ffi::CString;
 use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::io;
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -37,6 +41,9 @@ use crate::prehashed::BuildPreHashed;
 pub struct OpenFiles {
     permits: Arc<Semaphore>,
     kept: Arc<Mutex<Kept>>,
+    /// The directories files are opened in, each held open with a slot (see
+    /// [`OpenFiles::open`]).
+    dirs: Arc<Mutex<HashMap<PathBuf, Arc<Dir>>>>,
     budget: OpenFileBudget,
     /// Trips to the blocking pool for file work so far.
     trips: Arc<AtomicU64>,
@@ -89,11 +96,27 @@ impl OpenFileBudget {
     }
 }
 
-/// An open data file, with its length when it was opened.
+/// Directories held open at most to open files in (64 sub-directories per local dir of an
+/// executor), and no more than a quarter of the slots not kept; once that many are held,
+/// files in other directories are opened by their whole path. The cleaner's pass closes
+/// the deleted ones.
+const MAX_DIRS: usize = 1024;
+
+/// A directory held open to open files in, holding a file slot.
+#[derive(Debug)]
+struct Dir {
+    file: File,
+    _slot: OwnedSemaphorePermit,
+}
+
+/// An open data file, with its length when first asked for.
 #[derive(Debug)]
 pub struct DataFile {
     file: File,
-    len: u64,
+    /// Taken when first needed rather than at open: most files opened in passing are read
+    /// once, and the read's end tells a file too short as well; a `statx` per block not kept
+    /// was 4% of a sweep's time.
+    len: OnceLock<u64>,
     /// The slot a kept file holds for as long as it is open.
     _slot: Option<OwnedSemaphorePermit>,
 }
@@ -104,14 +127,14 @@ impl DataFile {
         &self.file
     }
 
-    /// Its length in bytes when it was opened.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether it was empty when opened.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+    /// Its length in bytes when first asked for (blocking only as `fstat` is: the file is
+    /// open, its inode in memory).
+    pub fn length(&self) -> io::Result<u64> {
+        if let Some(&len) = self.len.get() {
+            return Ok(len);
+        }
+        let len = self.file.metadata()?.len();
+        Ok(*self.len.get_or_init(|| len))
     }
 
     /// Whether it holds a slot of its own (it was kept open), which it gives back when the
@@ -208,7 +231,8 @@ impl OpenFiles {
         let budget = OpenFileBudget { slots, kept: budget.kept.min(slots) };
         let kept = Arc::new(Mutex::new(Cache::new(budget.kept as u64, budget.kept)));
         let trips = Arc::new(AtomicU64::new(0));
-        Self { permits: Arc::new(Semaphore::new(slots)), kept, budget, trips }
+        let dirs = Arc::new(Mutex::new(HashMap::new()));
+        Self { permits: Arc::new(Semaphore::new(slots)), kept, dirs, budget, trips }
     }
 
     /// The slots and how many files may be kept.
@@ -268,8 +292,8 @@ impl OpenFiles {
         if let Some(file) = self.lock().peek(path) {
             return Ok(file.clone());
         }
-        let file = File::open(&**path)?;
-        let len = file.metadata()?.len();
+        let file = self.open(path)?;
+        let len = OnceLock::new();
         let slot =
             if self.budget.kept > 0 { self.permits.clone().try_acquire_owned().ok() } else { None };
         let Some(slot) = slot else {
@@ -281,6 +305,71 @@ impl OpenFiles {
         Ok(file)
     }
 
+    /// Opens the file at `path` for reading (blocking). A block whose data file is not kept
+    /// costs an open, and the kernel's walk of a path of seven or so components was most of
+    /// that: the file is opened relative to its directory, held open for the next file in it
+    /// (a local dir's 64 sub-directories hold all of an executor's shuffle files). If that
+    /// finds nothing, the path is opened as it is, and the directory again: it may have been
+    /// replaced since.
+    pub fn open(&self, path: &Path) -> io::Result<File> {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return File::open(path);
+        };
+        if dir.as_os_str().is_empty() {
+            return File::open(path);
+        }
+        let Ok(name) = CString::new(name.as_bytes()) else { return File::open(path) };
+        let Some(at) = self.dir(dir) else { return File::open(path) };
+        // SAFETY: the directory's descriptor is open while `at` lives, and `name` is a valid
+        // C string; openat only reads them.
+        let fd = unsafe {
+            libc::openat(at.file.as_raw_fd(), name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC)
+        };
+        if fd >= 0 {
+            // SAFETY: openat returned a new descriptor that nothing else owns.
+            return Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }));
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::NotFound {
+            return Err(err);
+        }
+        let forgotten = self.lock_dirs().remove(dir);
+        drop(forgotten);
+        File::open(path)
+    }
+
+    /// Reads all of the file at `path` (blocking), opened as [`OpenFiles::open`] does.
+    pub fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let mut file = self.open(path)?;
+        let len = file.metadata().map_or(0, |meta| meta.len());
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        file.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The directory `dir` held open, opened now if a slot is free; `None` if none is.
+    fn dir(&self, dir: &Path) -> Option<Arc<Dir>> {
+        if let Some(at) = self.lock_dirs().get(dir) {
+            return Some(at.clone());
+        }
+        let most = ((self.budget.slots - self.budget.kept) / 4).min(MAX_DIRS);
+        if self.lock_dirs().len() >= most {
+            return None;
+        }
+        let slot = self.permits.clone().try_acquire_owned().ok()?;
+        let file = File::open(dir).ok()?;
+        let at = Arc::new(Dir { file, _slot: slot });
+        let mut dirs = self.lock_dirs();
+        if dirs.len() >= most {
+            return None;
+        }
+        // A concurrent open may have put one in meanwhile; either will do.
+        let replaced = dirs.insert(dir.to_owned(), at.clone());
+        drop(dirs);
+        drop(replaced);
+        Some(at)
+    }
+
     /// Stops keeping `path` open (its file was deleted). Closing the last descriptor of a
     /// deleted file frees its blocks, which can take a while: call it on the blocking pool.
     pub fn forget(&self, path: &Path) {
@@ -288,8 +377,21 @@ impl OpenFiles {
         drop(forgotten);
     }
 
-    /// Closes the kept files that were deleted since they were opened (blocking).
+    /// Closes the kept files that were deleted since they were opened, and the directories
+    /// (blocking).
     pub fn close_deleted(&self) {
+        let dirs: Vec<(PathBuf, Arc<Dir>)> =
+            self.lock_dirs().iter().map(|(path, dir)| (path.clone(), dir.clone())).collect();
+        for (path, dir) in dirs {
+            if dir.file.metadata().is_ok_and(|meta| meta.nlink() == 0) {
+                let mut held = self.lock_dirs();
+                if held.get(&path).is_some_and(|now| Arc::ptr_eq(now, &dir)) {
+                    let closed = held.remove(&path);
+                    drop(held);
+                    drop(closed);
+                }
+            }
+        }
         let kept: Vec<(FilePath, Arc<DataFile>)> =
             self.lock().iter().map(|(path, file)| (path.clone(), file.clone())).collect();
         for (path, file) in kept {
@@ -308,6 +410,11 @@ impl OpenFiles {
     /// How many data files are kept open.
     pub fn kept_count(&self) -> usize {
         self.lock().len()
+    }
+
+    fn lock_dirs(&self) -> MutexGuard<'_, HashMap<PathBuf, Arc<Dir>>> {
+        // As `lock`'s.
+        self.dirs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock(&self) -> MutexGuard<'_, Kept> {
@@ -343,21 +450,71 @@ mod tests {
         let paths = data_files(dir.path(), 3);
         let files = OpenFiles::new(8);
         assert_eq!(files.budget(), OpenFileBudget { slots: 8, kept: 2 });
-        assert_eq!(fetch(&files, &paths[0]).len(), 1);
+        assert_eq!(fetch(&files, &paths[0]).length().expect("len"), 1);
         fetch(&files, &paths[1]);
         assert!(files.kept(&paths[0]).is_some(), "0 is used twice");
         // 2 comes in; 1, used once, loses to 0, used twice, and is closed.
         assert!(fetch(&files, &paths[2]).holds_slot());
         assert_eq!(files.kept_count(), 2);
         assert!(files.lock().peek(&paths[1]).is_none());
-        assert_eq!(files.kept(&paths[2]).expect("kept").len(), 3);
+        assert_eq!(files.kept(&paths[2]).expect("kept").length().expect("len"), 3);
         let same = FilePath::new(paths[2].to_path_buf());
         assert!(files.kept(&same).is_some(), "found by path, not by which FilePath was kept");
-        // Each kept file holds its slot.
-        assert_eq!(files.permits.available_permits(), 6);
+        // Each kept file holds its slot, and the directory they were opened in one.
+        assert_eq!(files.permits.available_permits(), 5);
         files.forget(&paths[2]);
         assert!(files.kept(&paths[2]).is_none());
-        assert_eq!(files.permits.available_permits(), 7);
+        assert_eq!(files.permits.available_permits(), 6);
+    }
+
+    #[test]
+    fn files_open_in_their_directory_held_open_until_it_is_replaced_or_deleted() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let sub = root.path().join("0c");
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::fs::write(sub.join("a"), b"first").expect("write");
+        std::fs::write(sub.join("b"), b"second").expect("write");
+        let files = OpenFiles::new(8);
+        let read = |name: &str| files.read(&sub.join(name)).expect("read");
+        assert_eq!(read("a"), b"first");
+        assert_eq!(read("b"), b"second");
+        assert_eq!(files.lock_dirs().len(), 1, "one directory, held open");
+        assert_eq!(files.permits.available_permits(), 7, "holding a slot");
+        let missing = files.open(&sub.join("none")).expect_err("missing");
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+
+        // The directory is replaced: the same path now names another one.
+        std::fs::remove_dir_all(&sub).expect("rmdir");
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::fs::write(sub.join("a"), b"new").expect("write");
+        std::fs::write(sub.join("b"), b"newer").expect("write");
+        assert_eq!(read("a"), b"new");
+        assert_eq!(read("b"), b"newer");
+        // Deleted: the cleaner's pass closes it.
+        std::fs::remove_dir_all(&sub).expect("rmdir");
+        assert_eq!(files.lock_dirs().len(), 1);
+        files.close_deleted();
+        assert!(files.lock_dirs().is_empty());
+        assert_eq!(files.permits.available_permits(), 8);
+        // No slot free, no directory held: the path is opened as it is.
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::fs::write(sub.join("a"), b"again").expect("write");
+        let full = OpenFiles::new(8);
+        let _all = full.permits.clone().try_acquire_many_owned(8).expect("every slot");
+        assert_eq!(full.read(&sub.join("a")).expect("read"), b"again");
+        assert!(full.lock_dirs().is_empty());
+    }
+
+    #[test]
+    fn a_length_is_taken_when_first_asked_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = data_files(dir.path(), 1);
+        let file = OpenFiles::new(8).open_data(&paths[0]).expect("open");
+        assert!(file.len.get().is_none(), "no statx at open");
+        std::fs::write(&*paths[0], b"longer").expect("rewrite");
+        assert_eq!(file.length().expect("len"), 6);
+        std::fs::write(&*paths[0], b"x").expect("rewrite");
+        assert_eq!(file.length().expect("len"), 6, "taken once");
     }
 
     #[test]
@@ -392,7 +549,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let paths = data_files(dir.path(), 1);
         let none = OpenFiles::new(3);
-        assert_eq!(none.open_data(&paths[0]).expect("open").len(), 1);
+        assert_eq!(none.open_data(&paths[0]).expect("open").length().expect("len"), 1);
         assert_eq!(none.kept_count(), 0, "a quarter of 3 is 0");
         let files = OpenFiles::new(4);
         assert!(files.has_free_slot());

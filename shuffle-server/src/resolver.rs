@@ -73,6 +73,19 @@ fn shuffle_file(shuffle_id: i32, map_id: i64, suffix: &str) -> String {
     format!("shuffle_{shuffle_id}_{map_id}_0.{suffix}")
 }
 
+/// (shuffle id, map id, first reduce, end reduce) of a shuffle block or batch.
+fn shuffle_range(block: &BlockId) -> Option<(i32, i64, i32, i32)> {
+    match *block {
+        BlockId::Shuffle { shuffle_id, map_id, reduce_id } => {
+            Some((shuffle_id, map_id, reduce_id, reduce_id.saturating_add(1)))
+        }
+        BlockId::ShuffleBatch { shuffle_id, map_id, start_reduce_id, end_reduce_id } => {
+            Some((shuffle_id, map_id, start_reduce_id, end_reduce_id))
+        }
+        _ => None,
+    }
+}
+
 /// Resolves blocks of registered executors to file regions; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct BlockResolver {
@@ -146,6 +159,39 @@ impl BlockResolver {
             }
             _ => Err(Error::UnsupportedBlock(*block)),
         }
+    }
+
+    /// [`Self::resolve_registered`] if that needs no I/O: the region of a shuffle block or
+    /// batch whose index is cached (a use of it). `None` otherwise (an index to read, an RDD
+    /// block to stat, a kind of block this daemon does not serve).
+    pub fn resolve_cached(
+        &self,
+        info: &Arc<ExecutorShuffleInfo>,
+        block: &BlockId,
+    ) -> Option<Result<FileRegion>> {
+        let (shuffle_id, map_id, start, end) = shuffle_range(block)?;
+        let index = self.indexes.cached(info, shuffle_id, map_id)?;
+        Some(index.range(start, end).map(|(offset, len)| FileRegion {
+            path: index.data_path().clone(),
+            offset,
+            len,
+        }))
+    }
+
+    /// Reads ahead, together, the index files that the shuffle blocks and batches in `blocks`
+    /// of the executor registered as `info` need and that are not cached (see
+    /// [`IndexCache::load_ahead`]); other blocks are left alone.
+    pub async fn load_indexes(&self, info: &Arc<ExecutorShuffleInfo>, blocks: &[BlockId]) {
+        let maps: Vec<(i32, i64)> = blocks
+            .iter()
+            .filter_map(shuffle_range)
+            .map(|(shuffle_id, map_id, ..)| (shuffle_id, map_id))
+            .collect();
+        let paths = |shuffle_id, map_id| {
+            let index = file_path(info, &shuffle_file(shuffle_id, map_id, "index"))?;
+            Ok((index, file_path(info, &shuffle_file(shuffle_id, map_id, "data"))?))
+        };
+        self.indexes.load_ahead(info, &maps, paths).await;
     }
 
     async fn shuffle_region(

@@ -142,6 +142,16 @@ impl StreamManager {
         chunk.ok_or(StreamError::Closed(stream_id))
     }
 
+    /// The blocks of the next `n` chunks of `stream_id` at most, still to be taken: for
+    /// the connection that owns it to prepare them (no check of ownership; they only name
+    /// blocks of the stream's executor).
+    pub fn upcoming(&self, stream_id: i64, n: usize) -> Vec<BlockId> {
+        let Some(stream) = self.inner.streams.get(&StreamKey(stream_id)) else {
+            return Vec::new();
+        };
+        stream.chunks.as_slice().iter().take(n).map(|chunk| chunk.block).collect()
+    }
+
     fn remove(&self, stream_id: i64) {
         self.inner.streams.remove(&StreamKey(stream_id));
         metrics::gauge!(metrics::ACTIVE_STREAMS).set(self.inner.streams.len() as f64);
@@ -208,6 +218,26 @@ mod tests {
         assert!(m.next_chunk(id, 1, None).is_ok());
         assert!(m.is_empty());
         assert_eq!(m.next_chunk(id, 2, None), Err(StreamError::Closed(id)));
+    }
+
+    #[test]
+    fn upcoming_names_the_chunks_not_taken_yet() {
+        let m = StreamManager::new();
+        let id = m.register(1, "app", chunks(4));
+        let reduces = |blocks: Vec<BlockId>| -> Vec<i32> {
+            blocks
+                .into_iter()
+                .map(|b| match b {
+                    BlockId::Shuffle { reduce_id, .. } => reduce_id,
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(reduces(m.upcoming(id, 2)), [0, 1]);
+        assert!(m.next_chunk(id, 0, None).is_ok());
+        assert_eq!(reduces(m.upcoming(id, 10)), [1, 2, 3], "not the chunk taken, at most n");
+        assert!(m.next_chunk(id, 1, None).is_ok(), "looking ahead takes nothing");
+        assert!(m.upcoming(id + 1, 10).is_empty());
     }
 
     #[test]
