@@ -61,16 +61,20 @@ impl Stub {
                 Ok(Reply { events: vec![Event::Registered { framework_id }], exit: false })
             }
             (Phase::Started, Request::Start(_)) => Err(unexpected("after start")),
-            (Phase::AwaitingStart, Request::RequestTotal(_) | Request::Kill(_)) => {
-                Err(unexpected("before start"))
-            }
-            (Phase::Started, Request::RequestTotal(_) | Request::Kill(_)) => {
-                Ok(Reply { events: Vec::new(), exit: false })
-            }
             (_, Request::Stop) => {
                 self.phase = Phase::Stopped;
                 Ok(Reply { events: Vec::new(), exit: true })
             }
+            (Phase::AwaitingStart, _) => Err(unexpected("before start")),
+            // It never sends offers, so a `launchTasks` places nothing it must launch.
+            (
+                Phase::Started,
+                Request::RequestTotal(_)
+                | Request::Kill(_)
+                | Request::ReviveOffers
+                | Request::KillTask { .. }
+                | Request::LaunchTasks(_),
+            ) => Ok(Reply { events: Vec::new(), exit: false }),
             (Phase::Stopped, _) => Err(unexpected("after stop")),
         }
     }
@@ -90,6 +94,7 @@ mod tests {
             spark_home: None,
             conf: conf.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             executor_env: Vec::new(),
+            exec_arg: None,
         })
     }
 
