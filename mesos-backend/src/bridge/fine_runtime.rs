@@ -36,10 +36,61 @@ pub const ROUND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An offer round sent to the driver and not answered yet.
 #[derive(Debug)]
-struct Pending {
+struct Pending<R> {
     number: u64,
-    round: OfferRound,
+    round: R,
     deadline: Instant,
+}
+
+/// The rounds awaiting the driver, oldest first. Pure bookkeeping: the rounds it gives back
+/// are the caller's to decline.
+#[derive(Debug)]
+struct Rounds<R> {
+    pending: VecDeque<Pending<R>>,
+    next: u64,
+}
+
+impl<R> Rounds<R> {
+    fn new() -> Self {
+        Self { pending: VecDeque::new(), next: 0 }
+    }
+
+    /// Numbers a new round, answerable until `now + ROUND_TIMEOUT`.
+    fn open(&mut self, round: R, now: Instant) -> u64 {
+        let number = self.next;
+        self.next += 1;
+        self.pending.push_back(Pending { number, round, deadline: now + ROUND_TIMEOUT });
+        number
+    }
+
+    /// The round `number` answers (`None` when it is no longer pending), and the older ones
+    /// it skips.
+    fn answer(&mut self, number: u64) -> (Option<R>, Vec<R>) {
+        let mut skipped = Vec::new();
+        while self.pending.front().is_some_and(|p| p.number <= number) {
+            let Some(pending) = self.pending.pop_front() else { break };
+            if pending.number == number {
+                return (Some(pending.round), skipped);
+            }
+            skipped.push(pending.round);
+        }
+        (None, skipped)
+    }
+
+    /// The rounds past their deadline at `now`, removed.
+    fn expire(&mut self, now: Instant) -> Vec<(u64, R)> {
+        let mut expired = Vec::new();
+        while self.pending.front().is_some_and(|p| p.deadline <= now) {
+            let Some(pending) = self.pending.pop_front() else { break };
+            expired.push((pending.number, pending.round));
+        }
+        expired
+    }
+
+    /// When the oldest round expires.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.pending.front().map(|p| p.deadline)
+    }
 }
 
 /// Serves one driver in fine mode: subscribes as `start` says, then turns `requests` and the
@@ -78,10 +129,10 @@ pub async fn run(
     let (mut events, caller) = client::subscribe(client_config)?;
 
     let mut backend = FineBackend::new(config, exec_arg);
-    let mut loop_state = Loop { pending: VecDeque::new(), next_round: 0 };
+    let mut rounds = Rounds::new();
     let mut requests_open = true;
     loop {
-        let deadline = loop_state.pending.front().map(|p| p.deadline);
+        let deadline = rounds.next_deadline();
         let outcome = tokio::select! {
             event = events.recv() => match event {
                 Some(Ok(event)) => {
@@ -101,23 +152,25 @@ pub async fn run(
                 Some(Request::ReviveOffers) => backend.handle(Input::ReviveOffers),
                 Some(Request::KillTask { task_id }) => backend.handle(Input::KillTask(task_id)),
                 Some(Request::LaunchTasks(launch)) => {
-                    match loop_state.answer(&backend, &caller, launch.round).await {
-                        Some(round) => match fine_translate::tasks(launch.tasks) {
-                            Ok(tasks) => backend.launch_tasks(round, tasks),
-                            // Declining keeps the offers from hanging; Spark's scheduler
-                            // hears of the tasks no more, so they are lost with their stage.
-                            Err(e) => {
-                                decline(&backend, &caller, &round).await;
-                                Outcome { actions: Vec::new(), error: Some(e) }
-                            }
-                        },
-                        None => {
-                            eprintln!(
-                                "spark-mesos-backend: launchTasks for round {} came after its \
-                                 offers were declined",
-                                launch.round
-                            );
-                            continue;
+                    let (answered, skipped) = rounds.answer(launch.round);
+                    for round in &skipped {
+                        decline(&backend, &caller, round).await;
+                    }
+                    let Some(round) = answered else {
+                        eprintln!(
+                            "spark-mesos-backend: launchTasks for round {} came after its \
+                             offers were declined",
+                            launch.round
+                        );
+                        continue;
+                    };
+                    match fine_translate::tasks(launch.tasks) {
+                        Ok(tasks) => backend.launch_tasks(round, tasks),
+                        // Declining keeps the offers from hanging; Spark's scheduler hears of
+                        // the tasks no more, so they are lost with their stage.
+                        Err(e) => {
+                            decline(&backend, &caller, &round).await;
+                            Outcome { actions: Vec::new(), error: Some(e) }
                         }
                     }
                 }
@@ -134,101 +187,62 @@ pub async fn run(
                 }
             },
             () = sleep_until(deadline) => {
-                loop_state.expire(&backend, &caller, Instant::now()).await;
+                for (number, round) in rounds.expire(Instant::now()) {
+                    eprintln!(
+                        "spark-mesos-backend: the driver did not answer offer round {number} in \
+                         {ROUND_TIMEOUT:?}; declining its offers"
+                    );
+                    decline(&backend, &caller, &round).await;
+                }
                 continue;
             }
         };
-        if loop_state.apply(outcome, &caller, &mut send).await? {
+        if apply(outcome, &caller, &mut rounds, &mut send).await? {
             return Ok(());
         }
     }
 }
 
-/// The loop's own state besides the core: the rounds awaiting the driver.
-struct Loop {
-    pending: VecDeque<Pending>,
-    next_round: u64,
-}
-
-impl Loop {
-    /// Takes the round `number` answers, declining the older ones it skips; `None` when the
-    /// round is no longer pending.
-    async fn answer(
-        &mut self,
-        backend: &FineBackend,
-        caller: &Caller,
-        number: u64,
-    ) -> Option<OfferRound> {
-        while let Some(front) = self.pending.front() {
-            if front.number > number {
-                return None;
-            }
-            let pending = self.pending.pop_front()?;
-            if pending.number == number {
-                return Some(pending.round);
-            }
-            decline(backend, caller, &pending.round).await;
-        }
-        None
+/// Performs the core's actions; `true` once TEARDOWN went out.
+async fn apply(
+    outcome: Outcome,
+    caller: &Caller,
+    rounds: &mut Rounds<OfferRound>,
+    send: &mut impl FnMut(&Event) -> Result<(), Error>,
+) -> Result<bool, Error> {
+    if let Some(e) = outcome.error {
+        eprintln!("spark-mesos-backend: {e}");
     }
-
-    /// Declines every round past its deadline.
-    async fn expire(&mut self, backend: &FineBackend, caller: &Caller, now: Instant) {
-        while self.pending.front().is_some_and(|p| p.deadline <= now) {
-            if let Some(pending) = self.pending.pop_front() {
-                eprintln!(
-                    "spark-mesos-backend: the driver did not answer offer round {} in {:?}; \
-                     declining its offers",
-                    pending.number, ROUND_TIMEOUT
-                );
-                decline(backend, caller, &pending.round).await;
+    let mut torn_down = false;
+    for action in outcome.actions {
+        match action {
+            Action::Call(call) => {
+                for line in fine_translate::launch_log(&call) {
+                    eprintln!("spark-mesos-backend: {line}");
+                }
+                let teardown = call.r#type == Some(CallType::Teardown as i32);
+                if let Err(e) = caller.call(*call).await {
+                    eprintln!("spark-mesos-backend: call failed: {e}");
+                }
+                torn_down |= teardown;
             }
-        }
-    }
-
-    /// Performs the core's actions; `true` once TEARDOWN went out.
-    async fn apply(
-        &mut self,
-        outcome: Outcome,
-        caller: &Caller,
-        send: &mut impl FnMut(&Event) -> Result<(), Error>,
-    ) -> Result<bool, Error> {
-        if let Some(e) = outcome.error {
-            eprintln!("spark-mesos-backend: {e}");
-        }
-        let mut torn_down = false;
-        for action in outcome.actions {
-            match action {
-                Action::Call(call) => {
-                    for line in fine_translate::launch_log(&call) {
-                        eprintln!("spark-mesos-backend: {line}");
-                    }
-                    let teardown = call.r#type == Some(CallType::Teardown as i32);
-                    if let Err(e) = caller.call(*call).await {
-                        eprintln!("spark-mesos-backend: call failed: {e}");
-                    }
-                    torn_down |= teardown;
-                }
-                Action::ResourceOffers(round) => {
-                    let number = self.next_round;
-                    self.next_round += 1;
-                    send(&fine_translate::resource_offers(number, &round))?;
-                    let deadline = Instant::now() + ROUND_TIMEOUT;
-                    self.pending.push_back(Pending { number, round, deadline });
-                }
-                other => {
-                    if let Some(event) = fine_translate::event_of(&other) {
-                        send(&event)?;
-                    }
+            Action::ResourceOffers(round) => {
+                let event = fine_translate::resource_offers(rounds.next, &round);
+                rounds.open(round, Instant::now());
+                send(&event)?;
+            }
+            other => {
+                if let Some(event) = fine_translate::event_of(&other) {
+                    send(&event)?;
                 }
             }
         }
-        // Give the master a moment to take TEARDOWN before the connection closes with us.
-        if torn_down {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Ok(torn_down)
     }
+    // Give the master a moment to take TEARDOWN before the connection closes with us.
+    if torn_down {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(torn_down)
 }
 
 /// Declines a round's offers without filters, so they come back at once.
@@ -248,5 +262,38 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep(at.saturating_duration_since(Instant::now())).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_are_answered_in_order_and_skipped_ones_are_given_back() {
+        let now = Instant::now();
+        let mut rounds = Rounds::new();
+        assert_eq!(
+            [rounds.open("a", now), rounds.open("b", now), rounds.open("c", now)],
+            [0, 1, 2]
+        );
+        assert_eq!(rounds.answer(1), (Some("b"), vec!["a"]));
+        // Round 0 was declined when 1 was answered: a late answer finds nothing.
+        assert_eq!(rounds.answer(0), (None, vec![]));
+        assert_eq!(rounds.answer(2), (Some("c"), vec![]));
+        assert_eq!(rounds.next_deadline(), None);
+    }
+
+    #[test]
+    fn unanswered_rounds_expire_oldest_first() {
+        let now = Instant::now();
+        let mut rounds = Rounds::new();
+        rounds.open("a", now);
+        rounds.open("b", now + Duration::from_secs(5));
+        assert_eq!(rounds.next_deadline(), Some(now + ROUND_TIMEOUT));
+        assert!(rounds.expire(now).is_empty());
+        assert_eq!(rounds.expire(now + ROUND_TIMEOUT), vec![(0, "a")]);
+        assert_eq!(rounds.answer(0), (None, vec![]));
+        assert_eq!(rounds.expire(now + ROUND_TIMEOUT * 2), vec![(1, "b")]);
     }
 }
