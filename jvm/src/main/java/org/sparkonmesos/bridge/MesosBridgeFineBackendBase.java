@@ -37,18 +37,20 @@ import scala.collection.mutable.HashMap;
 import scala.reflect.ClassTag$;
 
 /**
- * The bridge's backend for Spark's fine-grained Mesos mode ({@code spark.mesos.coarse=false}):
+ * Everything of the bridge's fine-grained backend that is the same for Scala 2.12 and 2.13:
+ * the backend for Spark's fine-grained Mesos mode ({@code spark.mesos.coarse=false}):
  * what Spark's {@code MesosFineGrainedSchedulerBackend} does with the driver's
  * {@link TaskSchedulerImpl}, with every Mesos decision made by the Rust backend (protocol
  * version 2). No executor registers with the driver: each Spark task is a Mesos task run by the
- * agent's {@code MesosExecutorBackend}. The Java source is the same for Scala 2.12 and 2.13; only
- * the compiled descriptors of {@code resourceOffers} differ, so each jar compiles it.
+ * agent's {@code MesosExecutorBackend}. The calls into Scala collections here compile under
+ * either version (only their descriptors differ, so each jar compiles this file); what differs
+ * in source lives in {@code MesosBridgeFineBackend} of each version.
  */
-public final class MesosBridgeFineBackend implements SchedulerBackend {
+abstract class MesosBridgeFineBackendBase implements SchedulerBackend {
     /** The protocol version with fine mode's messages. */
     static final int PROTOCOL_VERSION = 2;
 
-    private static final Logger LOG = LoggerFactory.getLogger(MesosBridgeFineBackend.class);
+    private static final Logger LOG = LoggerFactory.getLogger(MesosBridgeFineBackendBase.class);
 
     private final TaskSchedulerImpl scheduler;
     private final SparkContext sc;
@@ -59,8 +61,7 @@ public final class MesosBridgeFineBackend implements SchedulerBackend {
     /** The trait's own {@code appId} field, which Scala leaves to the implementing class. */
     private String traitAppId;
 
-    /** A backend for {@code sc}, placing tasks through {@code scheduler}. */
-    public MesosBridgeFineBackend(TaskSchedulerImpl scheduler, SparkContext sc) {
+    MesosBridgeFineBackendBase(TaskSchedulerImpl scheduler, SparkContext sc) {
         this.scheduler = scheduler;
         this.sc = sc;
         SchedulerBackend.$init$(this);
