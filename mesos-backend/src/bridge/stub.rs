@@ -83,7 +83,7 @@ impl Stub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bridge::protocol::{Kill, Start, PROTOCOL_VERSION};
+    use crate::bridge::protocol::{Kill, LaunchTasks, Start, PROTOCOL_VERSION};
 
     fn start(conf: &[(&str, &str)]) -> Request {
         Request::Start(Start {
@@ -114,6 +114,21 @@ mod tests {
         let mut stub = Stub::new("fallback".into());
         let reply = stub.handle(&start(&[])).unwrap();
         assert_eq!(reply.events, vec![Event::Registered { framework_id: "fallback".into() }]);
+    }
+
+    #[test]
+    fn fine_requests_are_accepted_and_place_nothing() {
+        let mut stub = Stub::new("f".into());
+        assert!(stub.handle(&Request::ReviveOffers).is_err());
+        stub.handle(&start(&[("spark.mesos.coarse", "false")])).unwrap();
+        for request in [
+            Request::ReviveOffers,
+            Request::KillTask { task_id: 3 },
+            Request::LaunchTasks(LaunchTasks { round: 0, tasks: Vec::new() }),
+        ] {
+            assert_eq!(stub.handle(&request).unwrap(), Reply { events: Vec::new(), exit: false });
+        }
+        assert!(stub.handle(&Request::Stop).unwrap().exit);
     }
 
     #[test]
