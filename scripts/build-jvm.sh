@@ -2,7 +2,9 @@
 # Builds the JVM bridge plugin (jvm/) with javac and jar, no Maven, into <target>/jvm/:
 #   spark-mesos-bridge_2.12.jar  against Spark 3.5.6's jars in .venv (or $SPARK_JARS_DIR)
 #   spark-mesos-bridge_2.13.jar  against Spark 4.0.x's jars in .venv-spark4 (or
-#                                $SPARK4_JARS_DIR), skipped with a note when neither exists
+#                                $SPARK4_JARS_DIR)
+# Both by default; arguments (2.12, 2.13) pick some. Missing jars are an error (run
+# scripts/setup.sh), except that SKIP_SPARK4=1 outside CI skips the 2.13 jar with a note.
 # A jar newer than every source is kept. Prints the paths of the jars it leaves.
 set -euo pipefail
 
@@ -43,18 +45,34 @@ build() {
   echo "$jar"
 }
 
-if [ -n "${SPARK_JARS_DIR:-}" ]; then jars212=$SPARK_JARS_DIR; else jars212=$(venv_jars .venv) || jars212=; fi
-if [ -n "$jars212" ]; then
-  # Spark 3.5 still runs on Java 8.
-  build 2.12 "$jars212" 8
-else
-  echo "build-jvm: no Spark 3.5 jars (.venv or \$SPARK_JARS_DIR); run scripts/setup.sh" >&2
-  exit 1
-fi
-
-if [ -n "${SPARK4_JARS_DIR:-}" ]; then jars213=$SPARK4_JARS_DIR; else jars213=$(venv_jars .venv-spark4) || jars213=; fi
-if [ -n "$jars213" ]; then
-  build 2.13 "$jars213" 17
-else
-  echo "build-jvm: no Spark 4 jars (.venv-spark4 or \$SPARK4_JARS_DIR); skipping the 2.13 jar" >&2
-fi
+wanted=("$@")
+if [ ${#wanted[@]} -eq 0 ]; then wanted=(2.12 2.13); fi
+for scala in "${wanted[@]}"; do
+  case $scala in
+    2.12)
+      if [ -n "${SPARK_JARS_DIR:-}" ]; then jars=$SPARK_JARS_DIR; else jars=$(venv_jars .venv) || jars=; fi
+      if [ -z "$jars" ]; then
+        echo "build-jvm: no Spark 3.5 jars (.venv or \$SPARK_JARS_DIR); run scripts/setup.sh" >&2
+        exit 1
+      fi
+      # Spark 3.5 still runs on Java 8.
+      build 2.12 "$jars" 8
+      ;;
+    2.13)
+      if [ -n "${SPARK4_JARS_DIR:-}" ]; then jars=$SPARK4_JARS_DIR; else jars=$(venv_jars .venv-spark4) || jars=; fi
+      if [ -n "$jars" ]; then
+        build 2.13 "$jars" 17
+      elif [ "${SKIP_SPARK4:-}" = 1 ] && [ -z "${CI:-}" ]; then
+        echo "build-jvm: SKIP_SPARK4=1: no Spark 4 jars, so no 2.13 jar" >&2
+      else
+        echo "build-jvm: no Spark 4 jars (.venv-spark4 or \$SPARK4_JARS_DIR); run" \
+          "scripts/setup.sh (or set SKIP_SPARK4=1 outside CI to build only the 2.12 jar)" >&2
+        exit 1
+      fi
+      ;;
+    *)
+      echo "build-jvm: unknown Scala version $scala (2.12 or 2.13)" >&2
+      exit 2
+      ;;
+  esac
+done

@@ -25,10 +25,10 @@ Options:
   --conf PROP=VALUE       Arbitrary Spark configuration property.
                           Takes precedence over defined properties in properties-file.
 
-This build serves the REST submission API (v1) on --port and keeps submitted drivers in an
-in-memory queue; the web UI and Prometheus metrics (/metrics) are on --webui-port. It does not
-connect to the Mesos master yet, so drivers stay QUEUED: launching them and ZooKeeper
-persistence (--zk) come with the Mesos half.
+This build serves the REST submission API (v1) on --port once it has registered with the
+Mesos master, and launches the submitted drivers there. The web UI and Prometheus metrics
+(/metrics) are on --webui-port. Its queue lives in memory: ZooKeeper persistence (--zk) is
+not built yet.
 ";
 
 /// What the command line asks for.

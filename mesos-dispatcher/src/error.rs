@@ -87,6 +87,16 @@ pub enum Error {
         /// The value.
         value: String,
     },
+    /// The Mesos connection could not start: the master URL, the credentials or the client.
+    #[error("Mesos: {source}")]
+    Mesos {
+        /// Why.
+        source: mesos::Error,
+    },
+    /// The master's event stream ended for good: it refused the framework, or the failover
+    /// timeout passed while it was unreachable.
+    #[error("the Mesos master's event stream ended")]
+    MesosStreamEnded,
     /// No `spark.mesos.executor.home`, `spark.home` or `SPARK_HOME` says where Spark is.
     #[error("Executor Spark home `spark.mesos.executor.home` is not set!")]
     NoExecutorHome,

@@ -1,5 +1,5 @@
-//! `mesos-dispatcher`: Spark 3.5.6's `MesosClusterDispatcher` command line, serving the REST
-//! submission API with an in-memory queue (launching on Mesos comes with the Mesos half).
+//! `mesos-dispatcher`: Spark 3.5.6's `MesosClusterDispatcher`: the REST submission API and the
+//! Mesos framework launching the submitted drivers, sharing one in-memory queue.
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use mesos_dispatcher::config::{parse_args, Command, USAGE};
 use mesos_dispatcher::queue::DriverQueue;
 use mesos_dispatcher::rest::{serve, Limits};
+use mesos_dispatcher::runtime::Settings;
 use mesos_dispatcher::{webui, Error};
 use tracing::info;
 
@@ -47,31 +48,20 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+    let settings = match Settings::from_config(&config, &env) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = runtime.block_on(async move {
         let addr = format!("{}:{}", config.host, config.port);
         let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|source| Error::Serve { addr: addr.clone(), source })?;
         let bound = listener.local_addr().map_err(|source| Error::Serve { addr: addr.clone(), source })?;
-        let mut queue = DriverQueue::new(queue_config);
-        // No Mesos connection yet: the queue takes submissions from the start. With the Mesos
-        // half, registration with the master will mark it ready instead.
-        queue.mark_registered();
+        // Not ready until the framework registers: REST refuses requests until then, as Spark.
+        let queue = Arc::new(Mutex::new(DriverQueue::new(queue_config)));
         info!(%bound, master = %config.master, name = %config.name, "Started REST server for submitting applications");
-        let shutdown = async {
-            // SIGTERM is how service managers stop it; SIGINT is Ctrl-C.
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut term) => {
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        _ = term.recv() => {}
-                    }
-                }
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-            info!("stopping");
-        };
-        let queue = Arc::new(Mutex::new(queue));
         let webui_addr = format!("{}:{}", config.host, config.webui_port);
         let webui = tokio::net::TcpListener::bind(&webui_addr)
             .await
@@ -79,9 +69,12 @@ fn main() -> ExitCode {
         let webui_bound = webui.local_addr().map_err(|source| Error::WebUi { addr: webui_addr, source })?;
         info!(webui = %webui_bound, "Started web UI");
         tokio::spawn(webui::serve(webui, Arc::clone(&queue), webui::Limits::default(), std::future::pending()));
-        serve(listener, queue, Limits::default(), shutdown)
-            .await
-            .map_err(|source| Error::Serve { addr, source })
+        tokio::select! {
+            served = serve(listener, Arc::clone(&queue), Limits::default(), shutdown_signal()) => {
+                served.map_err(|source| Error::Serve { addr, source })
+            }
+            ran = mesos_dispatcher::runtime::run(settings, queue) => ran,
+        }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -90,4 +83,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (how service managers stop it).
+async fn shutdown_signal() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    info!("stopping");
 }

@@ -249,6 +249,9 @@ pub struct DriverQueue {
     launched: HashMap<SubmissionId, LaunchedDriver>,
     retrying: Vec<RetryingDriver>,
     finished: VecDeque<FinishedDriver>,
+    /// Tasks of launched drivers a kill asked for, until the runtime sends their KILL calls
+    /// (at most one entry per launched driver).
+    kill_requests: Vec<LaunchedTask>,
 }
 
 impl DriverQueue {
@@ -262,6 +265,7 @@ impl DriverQueue {
             launched: HashMap::new(),
             retrying: Vec::new(),
             finished: VecDeque::new(),
+            kill_requests: Vec::new(),
         }
     }
 
@@ -317,7 +321,12 @@ impl DriverQueue {
         if !self.ready {
             return KillOutcome::NotReady;
         }
-        if self.launched.contains_key(id) {
+        if let Some(l) = self.launched.get(id) {
+            // Spark asks Mesos to kill the task on every such request; repeats before the
+            // runtime sent the call add nothing.
+            if !self.kill_requests.iter().any(|t| t.task_id == l.task.task_id) {
+                self.kill_requests.push(l.task.clone());
+            }
             return KillOutcome::KillingRunning;
         }
         if let Some(at) = self.queued.iter().position(|(_, _, d)| &d.submission_id == id) {
@@ -382,6 +391,11 @@ impl DriverQueue {
     /// The finished drivers still remembered, oldest first.
     pub fn finished(&self) -> impl Iterator<Item = &FinishedDriver> {
         self.finished.iter()
+    }
+
+    /// The tasks kills asked for since the last call, for the runtime's KILL calls.
+    pub fn take_kill_requests(&mut self) -> Vec<LaunchedTask> {
+        std::mem::take(&mut self.kill_requests)
     }
 
     /// The description of the launched driver `id`.
@@ -652,6 +666,11 @@ mod tests {
             StatusOutcome::State(DriverState::Running, Some("state: TASK_RUNNING".into()))
         );
         assert_eq!(q.kill(&ids[1]), KillOutcome::KillingRunning);
+        assert_eq!(q.kill(&ids[1]), KillOutcome::KillingRunning);
+        let kills = q.take_kill_requests();
+        assert_eq!(kills.len(), 1, "one KILL per driver until sent");
+        assert_eq!((kills[0].task_id.as_str(), kills[0].agent_id.as_str()), (ids[1].as_str(), "s"));
+        assert!(q.take_kill_requests().is_empty());
 
         assert!(q.mark_launched(&ids[2], ids[2].to_string(), "s".into(), UNIX_EPOCH));
         assert!(q.mark_retrying(&ids[2], "state: TASK_FAILED".into(), UNIX_EPOCH, 60));

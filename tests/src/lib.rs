@@ -1,7 +1,8 @@
 //! Test support shared by the end-to-end and real-Spark interop tests.
 //!
 //! * [`spark_jars`], [`java_available`] and [`require_real_spark`] decide whether a test can
-//!   use the real Spark 3.5.6 classes (installed by `scripts/setup.sh` into `<repo>/.venv`).
+//!   use the real Spark 3.5.6 classes (installed by `scripts/setup.sh` into `<repo>/.venv`);
+//!   [`spark4_python`] and [`require_real_spark4`] the same for Spark 4.0 (`.venv-spark4`).
 //! * [`JavaHarness`] compiles every Java file under `tests/java` against those jars, once per
 //!   build of the sources, and runs main classes.
 //! * [`golden`] reads and compares golden-vector files (`<name> <hex>` lines).
@@ -14,8 +15,11 @@
 //! * [`mesos_scenarios`] reads the Mesos backend oracle's scenario and call fixtures.
 //! * [`spark_jvm`] starts JVMs that build a `SparkContext` (Java 17 flags, pinned environment).
 //! * [`zookeeper`] runs a real ZooKeeper server from the Spark jars.
+//! * [`spark_on_mesos`] builds the Mesos bridge jars and backend, and runs a PySpark job
+//!   through them on a `mesos-local` cluster.
 
 pub mod daemon;
+pub mod dispatcher;
 pub mod fixture;
 pub mod jvm_service;
 pub mod mesos_scenarios;
@@ -23,6 +27,7 @@ pub mod pki;
 pub mod server;
 pub mod spark_driver;
 pub mod spark_jvm;
+pub mod spark_on_mesos;
 pub mod zookeeper;
 
 use std::collections::hash_map::DefaultHasher;
@@ -40,6 +45,10 @@ pub const SPARK_VERSION: &str = "3.5.6";
 
 /// Environment variable naming a directory of Spark jars; overrides the `.venv` lookup.
 pub const SPARK_JARS_DIR_ENV: &str = "SPARK_JARS_DIR";
+
+/// The Spark 4 line the Spark 4 tests run: `scripts/setup.sh` installs pyspark 4.0.1 into
+/// `<repo>/.venv-spark4`, and any 4.0.x found there is used.
+pub const SPARK4_LINE: &str = "4.0";
 
 /// The committed golden vectors, relative to [`repo_root`].
 pub const GOLDEN_FIXTURE: &str = "protocol/tests/fixtures/spark-3.5.6-vectors.txt";
@@ -83,23 +92,43 @@ pub fn spark_jars() -> Option<PathBuf> {
         let dir = PathBuf::from(dir);
         return has_spark_network_jar(&dir).then_some(dir);
     }
-    let lib = repo_root().join(".venv").join("lib");
-    let mut pythons: Vec<PathBuf> = fs::read_dir(&lib)
-        .ok()?
+    pyspark_jars_dirs(&repo_root().join(".venv")).into_iter().find(|dir| has_spark_network_jar(dir))
+}
+
+/// `<repo>/.venv-spark4/bin/python`, if that venv holds a pyspark [`SPARK4_LINE`].x wheel
+/// (recognised by its `spark-core_2.13-4.0.*` jar). Its `pyspark` folder is a Spark 4 home:
+/// `bin/spark-submit`, `bin/spark-class` and the Scala 2.13 jars.
+pub fn spark4_python() -> Option<PathBuf> {
+    let venv = repo_root().join(".venv-spark4");
+    let python = venv.join("bin").join("python");
+    let core = format!("spark-core_2.13-{SPARK4_LINE}.");
+    let installed = pyspark_jars_dirs(&venv).iter().any(|dir| has_jar(dir, &core));
+    (installed && python.is_file()).then_some(python)
+}
+
+/// `<venv>/lib/python*/site-packages/pyspark/jars`, sorted, whether they exist or not.
+fn pyspark_jars_dirs(venv: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(venv.join("lib")) else { return Vec::new() };
+    let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().starts_with("python"))
         .map(|e| e.path().join("site-packages").join("pyspark").join("jars"))
         .collect();
-    pythons.sort();
-    pythons.into_iter().find(|dir| has_spark_network_jar(dir))
+    dirs.sort();
+    dirs
 }
 
 fn has_spark_network_jar(dir: &Path) -> bool {
+    has_jar(dir, "spark-network-common")
+}
+
+/// True if `dir` holds a `.jar` whose name starts with `prefix`.
+fn has_jar(dir: &Path, prefix: &str) -> bool {
     fs::read_dir(dir).is_ok_and(|entries| {
         entries.filter_map(|e| e.ok()).any(|e| {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            name.starts_with("spark-network-common") && name.ends_with(".jar")
+            name.starts_with(prefix) && name.ends_with(".jar")
         })
     })
 }
@@ -145,7 +174,7 @@ pub fn in_ci() -> bool {
 pub fn require_real_spark() -> bool {
     let mut missing = Vec::new();
     if !java_available() {
-        missing.push("a JDK (java and javac; install openjdk-17-jdk-headless)".to_owned());
+        missing.push(JDK_MISSING.to_owned());
     }
     if spark_jars().is_none() {
         missing.push(match std::env::var_os(SPARK_JARS_DIR_ENV).filter(|d| !d.is_empty()) {
@@ -159,17 +188,41 @@ pub fn require_real_spark() -> bool {
             ),
         });
     }
+    gate(
+        &missing,
+        &format!(
+            "Run scripts/setup.sh (or set {SPARK_JARS_DIR_ENV} to a Spark {SPARK_VERSION} jars \
+             directory)"
+        ),
+    )
+}
+
+/// Gate for tests that run Spark 4: a JDK and [`spark4_python`], on the same terms as
+/// [`require_real_spark`] (a panic when `CI` is set, else a loud `SKIPPED` line and false).
+pub fn require_real_spark4() -> bool {
+    let mut missing = Vec::new();
+    if !java_available() {
+        missing.push(JDK_MISSING.to_owned());
+    }
+    if spark4_python().is_none() {
+        missing.push(format!("pyspark {SPARK4_LINE}.x in {}/.venv-spark4", repo_root().display()));
+    }
+    gate(&missing, "Run scripts/setup.sh (without SKIP_SPARK4=1)")
+}
+
+const JDK_MISSING: &str = "a JDK (java and javac; install openjdk-17-jdk-headless)";
+
+/// True if nothing is `missing`; otherwise a panic naming it when `CI` is set (CI must never
+/// silently skip interop coverage), else a `SKIPPED` line on stderr and false. `fix` says how
+/// to install what is missing.
+fn gate(missing: &[String], fix: &str) -> bool {
     if missing.is_empty() {
         return true;
     }
     let what = missing.join("; ");
-    assert!(
-        !in_ci(),
-        "CI is set but this real-Spark test cannot run: missing {what}. Run scripts/setup.sh \
-         (or set {SPARK_JARS_DIR_ENV} to a Spark {SPARK_VERSION} jars directory)."
-    );
+    assert!(!in_ci(), "CI is set but this real-Spark test cannot run: missing {what}. {fix}.");
     let line = format!(
-        "\n*** SKIPPED: {}: missing {what}. Run scripts/setup.sh to enable this test. ***\n",
+        "\n*** SKIPPED: {}: missing {what}. {fix} to enable this test. ***\n",
         std::thread::current().name().unwrap_or("real-Spark test")
     );
     // Written to the stderr handle directly: libtest captures print!/eprint!, not this.

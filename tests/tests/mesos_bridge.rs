@@ -4,42 +4,12 @@
 //! forwards Spark's requests and stops the child with the context; and a PySpark job whose
 //! executors our backend launches on a `mesos-local` cluster.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use shuffle_tests::{repo_root, require_real_spark, spark_jvm, target_dir, JavaHarness};
+use shuffle_tests::spark_on_mesos::{backend_binary, bridge_jar, run_pyspark_job, venv_python};
+use shuffle_tests::{repo_root, require_real_spark, spark_jvm, JavaHarness, SPARK_VERSION};
 
 const FRAMEWORK_ID: &str = "fw-bridge-test-0001";
-
-/// The `spark-mesos-backend` binary of this build profile, built so the test never runs a
-/// stale one.
-fn backend_binary() -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let profile_dir = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent()?.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| target_dir().join("debug"));
-    let mut build = Command::new(cargo);
-    build.args(["build", "-q", "-p", "mesos-backend", "--bin", "spark-mesos-backend"]);
-    if profile_dir == target_dir().join("release") {
-        build.arg("--release");
-    }
-    let status = build.status().expect("running cargo build for spark-mesos-backend");
-    assert!(status.success(), "building spark-mesos-backend failed: {status}");
-    profile_dir.join("spark-mesos-backend")
-}
-
-/// The Scala 2.12 plugin jar, (re)built by `scripts/build-jvm.sh`.
-fn bridge_jar() -> PathBuf {
-    let output = Command::new(repo_root().join("scripts/build-jvm.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("running scripts/build-jvm.sh");
-    assert!(output.status.success(), "scripts/build-jvm.sh failed: {}", output.status);
-    let jar = target_dir().join("jvm/spark-mesos-bridge_2.12.jar");
-    assert!(jar.is_file(), "{} missing after the build", jar.display());
-    jar
-}
 
 #[test]
 fn spark_driver_runs_on_the_bridge() {
@@ -112,48 +82,8 @@ async fn pyspark_job_runs_on_mesos_local_through_the_bridge() {
     if !require_real_spark() {
         return;
     }
-    let python = repo_root().join(".venv/bin/python");
-    let binary = backend_binary();
-    let jar = bridge_jar();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cluster = mesos_local::LocalCluster::start(mesos_local::ClusterConfig {
-        resources: "cpus:2;mem:4096;disk:10240;ports:[31000-32000]".into(),
-        work_dir: dir.path().join("mesos"),
-        ..Default::default()
-    })
-    .await
-    .expect("starting mesos-local");
-    let home = Command::new(&python)
-        .args(["-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"])
-        .output()
-        .expect("running python");
-    let home = String::from_utf8_lossy(&home.stdout).trim().to_owned();
-
-    let mut cmd = tokio::process::Command::new(&python);
-    cmd.arg(repo_root().join("tests/python/mesos_bridge_job.py"))
-        .arg(cluster.master_addr().to_string())
-        .arg(&jar)
-        .arg(&binary)
-        .arg(&home)
-        .arg(&python)
-        .env("SPARK_LOCAL_IP", "127.0.0.1")
-        .env_remove("SPARK_HOME")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output =
-        shuffle_tests::limit("the PySpark job", cmd.output()).await.expect("running python");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "job failed: {}\n{stderr}\n{stdout}", output.status);
-    let lines: Vec<&str> = stdout.lines().collect();
-    let app_id = lines.iter().find_map(|l| l.strip_prefix("appId ")).expect("an app id");
-    assert!(
-        cluster.tasks().iter().any(|t| t.framework_id.value == app_id),
-        "no task of framework {app_id} on the cluster\n{stderr}"
-    );
-    assert!(lines.contains(&"sum 999000"), "{stdout}");
-    assert_eq!(lines.last(), Some(&"stopped"), "{stdout}");
-    cluster.shutdown().await;
+    let run = run_pyspark_job(&venv_python(), &bridge_jar()).await;
+    assert_eq!(run.spark_version, SPARK_VERSION);
 }
 
 /// Fine-grained mode (`spark.mesos.coarse=false`) with a PySpark 3.5.6 driver on a
@@ -168,7 +98,7 @@ async fn fine_mode_tasks_reach_mesos_and_their_failures_reach_spark() {
     if !require_real_spark() {
         return;
     }
-    let python = repo_root().join(".venv/bin/python");
+    let python = venv_python();
     let binary = backend_binary();
     let jar = bridge_jar();
     let dir = tempfile::tempdir().expect("temp dir");

@@ -166,6 +166,19 @@ pub fn driver_command_value(
     Ok(format!("{executable} {} {primary} {}", options.join(" "), driver.app_args.join(" ")))
 }
 
+/// The `--driver-cores` word. Spark writes `Double.toString` (`1.0`), which the driver's own
+/// spark-submit 3.x then refuses ("Driver cores must be a positive number": it wants an
+/// `Int`), so no driver of Spark's dispatcher starts. The `mesos` scheme keeps Spark's line;
+/// for our bridge the cores are rounded up to a whole number, which spark-submit takes.
+fn driver_cores(cores: f64, scheme: &str) -> String {
+    if scheme == "mesos" {
+        return java::double_to_string(cores);
+    }
+    // At least 1, at most i32::MAX, as an Int.
+    let whole = cores.ceil().clamp(1.0, f64::from(i32::MAX));
+    format!("{}", whole as i64)
+}
+
 /// `generateCmdOption`, every word escaped.
 fn command_options(
     driver: &DriverDescription,
@@ -183,7 +196,7 @@ fn command_options(
         ("option", "--master".into()),
         ("master", format!("{scheme}://{master}")),
         ("option", "--driver-cores".into()),
-        ("cores", java::double_to_string(driver.cores)),
+        ("cores", driver_cores(driver.cores, scheme)),
         ("option", "--driver-memory".into()),
         ("memory", format!("{}M", driver.mem_mb)),
     ];
@@ -333,7 +346,11 @@ mod tests {
         let line = |conf: &LaunchConf| driver_command_value(&driver, &SparkConf::new(), conf);
         assert!(line(&conf).expect("a line").contains(" --master mesos://m:5050 "));
         conf.spark.set(DRIVER_MASTER_SCHEME, "spark-mesos");
-        assert!(line(&conf).expect("a line").contains(" --master spark-mesos://m:5050 "));
+        let bridge = line(&conf).expect("a line");
+        assert!(bridge.contains(" --master spark-mesos://m:5050 --driver-cores 1 "), "{bridge}");
+        assert_eq!(driver_cores(0.3, "spark-mesos"), "1");
+        assert_eq!(driver_cores(2.5, "spark-mesos"), "3");
+        assert_eq!(driver_cores(1.0, "mesos"), "1.0");
         conf.spark.set(DRIVER_MASTER_SCHEME, "yarn");
         assert!(line(&conf).is_err());
     }

@@ -6,27 +6,29 @@
 //! task.rs     the driver's TaskInfo, the offer test (cpus, memory, constraints)
 //! status_text.rs  TaskStatus in protobuf text format, for REST status messages
 //! java.rs     JVM details the line depends on (Double.toString, File, map orders)
+//! reconcile.rs    which launched tasks Mesos must confirm after a (re)subscription
 //! ```
 //!
 //! [`resource_offers`] is `resourceOffers`: drivers due for a relaunch first, then the queue
 //! (priority, then submission time), each on the first offer it fits; offers left unused are
-//! declined for `spark.mesos.rejectOfferDuration`. [`status_update`] is `statusUpdate`.
+//! declined for `spark.mesos.rejectOfferDuration`. [`status_update`] is `statusUpdate`;
+//! [`Reconciliation`] is its `pendingRecover` (which tasks' reconciliation answers count).
 
 pub mod command;
 pub(crate) mod java;
+pub mod reconcile;
 pub mod status_text;
 pub mod task;
 
 use std::time::SystemTime;
 
-use mesos::proto::{
-    task_status, Offer, OfferId, Resource, TaskId, TaskInfo, TaskState, TaskStatus,
-};
+use mesos::proto::{Offer, OfferId, Resource, TaskId, TaskInfo, TaskState, TaskStatus};
 use mesos::rules::conf::SparkConf;
 use mesos::rules::durations;
 
 use crate::queue::{DriverDescription, DriverQueue, KillOutcome, SubmissionId};
 use crate::Result;
+pub use reconcile::Reconciliation;
 
 /// `spark.mesos.cluster.retry.wait.max`: the longest wait between relaunches, in seconds.
 pub const RETRY_WAIT_MAX: &str = "spark.mesos.cluster.retry.wait.max";
@@ -82,6 +84,8 @@ pub fn resource_offers(
     now: SystemTime,
     conf: &LaunchConf,
 ) -> Result<OfferDecisions> {
+    // Read before the queue changes: an error must not leave drivers marked launched.
+    let refuse = durations::reject_offer_duration(&conf.spark)? as f64;
     let mut remaining: Vec<Remaining<'_>> = offers
         .iter()
         .map(|offer| Remaining { offer, resources: offer.resources.clone(), tasks: None })
@@ -95,15 +99,25 @@ pub fn resource_offers(
     let mut decisions = OfferDecisions::default();
     for (driver, retries) in retries.into_iter().chain(queued) {
         let props = task::driver_conf(&driver);
-        let mut chosen = None;
-        for (at, r) in remaining.iter().enumerate() {
-            if task::offer_fits(&driver, &props, &r.resources, &r.offer.attributes)? {
-                chosen = Some(at);
-                break;
+        let fits = remaining.iter().enumerate().find_map(|(at, r)| {
+            match task::offer_fits(&driver, &props, &r.resources, &r.offer.attributes) {
+                Ok(true) => Some(Ok(at)),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
             }
-        }
-        let Some(at) = chosen else {
-            continue;
+        });
+        let at = match fits {
+            Some(Ok(at)) => at,
+            None => continue,
+            // Its constraints or memory settings do not parse: it can never launch. Spark's
+            // parser throws out of resourceOffers; the other drivers go on here.
+            Some(Err(e)) => {
+                let id = driver.submission_id.clone();
+                tracing::error!(driver = %id, error = %e, "failed to launch the driver");
+                queue.mark_unlaunchable(&id, now);
+                decisions.unlaunchable.push((id, e.to_string()));
+                continue;
+            }
         };
         let r = &mut remaining[at];
         let id = driver.submission_id.clone();
@@ -128,7 +142,6 @@ pub fn resource_offers(
             }
         }
     }
-    let refuse = durations::reject_offer_duration(&conf.spark)? as f64;
     for r in remaining {
         match r.tasks {
             Some(tasks) => decisions.launches.push((r.offer.id.clone(), tasks)),
@@ -185,29 +198,38 @@ fn is_terminal(state: TaskState) -> bool {
     )
 }
 
-/// `statusUpdate`: records the status of a launched driver; a supervised driver whose task
-/// FAILED or was LOST waits for a relaunch (1 s, doubling, capped); other terminal states
-/// finish it. The REST status reply then shows the status in protobuf text format.
+/// `statusUpdate` when no reconciliation is pending: records the status of a launched
+/// driver; a supervised driver whose task FAILED or was LOST waits for a relaunch (1 s,
+/// doubling, capped); other terminal states finish it. Reconciliation answers are ignored
+/// (see [`Reconciliation::status_update`] for the runtime's path). The REST status reply then
+/// shows the status in protobuf text format.
 pub fn status_update(
     queue: &mut DriverQueue,
     status: &TaskStatus,
     now: SystemTime,
     conf: &LaunchConf,
 ) -> StatusOutcome {
-    let status_text = status_text::task_status_text(status);
+    Reconciliation::default().status_update(queue, status, now, conf)
+}
+
+/// Applies an update Spark does not skip: the driver is launched, and the update is no
+/// stale reconciliation answer.
+fn apply_status(
+    queue: &mut DriverQueue,
+    status: &TaskStatus,
+    now: SystemTime,
+    conf: &LaunchConf,
+) -> StatusOutcome {
     let task_id = status.task_id.value.as_str();
     let id = submission_id_of_task(task_id);
     let Some(launched) = queue.launched_task(&id) else {
         return StatusOutcome::Ignored;
     };
-    if status.reason == Some(task_status::Reason::Reconciliation as i32) {
-        // No reconciliation is pending in this core yet: every answer is stale.
-        return StatusOutcome::Ignored;
-    }
     let supervise = queue.launched_driver(&id).is_some_and(|d| d.supervise);
     let Some(state) = state_of(status) else {
         return StatusOutcome::Ignored;
     };
+    let status_text = status_text::task_status_text(status);
     if supervise && matches!(state, TaskState::TaskFailed | TaskState::TaskLost) {
         if launched.task_id != task_id {
             return StatusOutcome::Ignored;
