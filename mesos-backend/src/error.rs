@@ -17,13 +17,22 @@ pub enum Error {
     #[error("bad bridge message")]
     BridgeBadMessage(#[source] serde_json::Error),
     /// The JVM plugin speaks a protocol version this binary does not.
-    #[error("bridge protocol version {got} is not the supported version {supported}")]
+    #[error("bridge protocol version {got} is not supported (newest: {supported})")]
     BridgeVersion {
         /// The version in the `start` message.
         got: u32,
         /// The version this binary speaks.
         supported: u32,
     },
+    /// A `launchTasks` task's `data` is not base64.
+    #[error("task {task_id}'s data in launchTasks is not base64")]
+    BridgeTaskData {
+        /// The Spark task id.
+        task_id: i64,
+    },
+    /// Fine mode's `start` lacks `execArg` (the plugin predates fine mode, or says version 1).
+    #[error("start for spark.mesos.coarse=false needs execArg (protocol version 2)")]
+    BridgeNoExecArg,
     /// A request arrived in a state where it means nothing (e.g. `kill` before `start`).
     #[error("bridge request {request} is not valid {state}")]
     BridgeUnexpected {

@@ -67,6 +67,7 @@ async fn runtime_registers_with_the_agents_shuffle_service_until_stopped() {
         spark_home: None,
         conf: conf.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         executor_env: Vec::new(),
+        exec_arg: None,
     };
     let events = Arc::new(Mutex::new(Vec::new()));
     let sent = events.clone();

@@ -1,7 +1,8 @@
 //! The process a Spark driver's JVM bridge starts: bridge requests on stdin, events on stdout,
 //! logs on stderr (see `docs/mesos-bridge.md`).
 //!
-//! It serves [`mesos_backend::bridge::runtime`] (the Mesos client and the coarse core), or
+//! It serves [`mesos_backend::bridge::runtime`] (the Mesos client and the coarse core),
+//! [`mesos_backend::bridge::fine_runtime`] when the conf sets `spark.mesos.coarse=false`, or
 //! [`mesos_backend::bridge::stub::Stub`] when the driver's conf sets
 //! `spark.mesos.rs.stub=true`: a stand-in that registers nothing with a master.
 
@@ -9,14 +10,18 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
 
-use mesos_backend::bridge::protocol::{self, Event, Request, Start, MAX_LINE};
-use mesos_backend::bridge::runtime;
+use mesos_backend::bridge::protocol::{self, Event, Request, Start, MAX_FINE_LINE, MAX_LINE};
 use mesos_backend::bridge::stub::{Stub, RECORD_KEY, STUB_KEY};
+use mesos_backend::bridge::{fine_runtime, fine_translate, runtime};
 use mesos_backend::Error;
 use tokio::sync::mpsc;
 
 /// Requests read ahead of the runtime; the driver sends a handful per minute.
 const REQUEST_QUEUE: usize = 64;
+
+/// Fine mode's read-ahead: its lines may be [`MAX_FINE_LINE`] long, and it answers one round
+/// at a time, so a few lines bound memory.
+const FINE_REQUEST_QUEUE: usize = 4;
 
 fn main() -> ExitCode {
     match serve() {
@@ -63,12 +68,15 @@ fn serve() -> Result<(), Error> {
         return serve_stub(start, input, record);
     }
 
-    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
+    let fine = fine_translate::is_fine(&start);
+    // Fine mode's `launchTasks` carries the serialized tasks of a whole offer round.
+    let max_line = if fine { MAX_FINE_LINE } else { MAX_LINE };
+    let (tx, rx) = mpsc::channel(if fine { FINE_REQUEST_QUEUE } else { REQUEST_QUEUE });
     // Blocking stdin on its own thread; the runtime sees end of input as a closed channel.
     std::thread::spawn(move || {
         let mut line = Vec::new();
         loop {
-            match protocol::read_line(&mut input, MAX_LINE, &mut line) {
+            match protocol::read_line(&mut input, max_line, &mut line) {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
@@ -92,7 +100,11 @@ fn serve() -> Result<(), Error> {
     });
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(runtime::run(start, rx, send))
+    if fine {
+        runtime.block_on(fine_runtime::run(start, rx, send))
+    } else {
+        runtime.block_on(runtime::run(start, rx, send))
+    }
 }
 
 fn write_record(record: &mut Option<File>, line: &[u8]) -> Result<(), Error> {

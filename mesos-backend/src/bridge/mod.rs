@@ -8,9 +8,15 @@
 //! runtime::run ─▶ shuffle (RegisterDriver + heartbeats to each agent's shuffle service)
 //! ```
 //!
+//! With `spark.mesos.coarse=false`, `fine_runtime` serves instead of `runtime`, with the fine
+//! core, and `fine_translate` maps its messages (an offer round trip through Spark's
+//! `TaskSchedulerImpl`, status updates and losses addressed to it).
+//!
 //! `stub` stands in for the runtime when the driver asks for it (no master needed). The wire
 //! format is described in `docs/mesos-bridge.md`.
 
+pub mod fine_runtime;
+pub mod fine_translate;
 pub mod protocol;
 pub mod runtime;
 pub mod shuffle;

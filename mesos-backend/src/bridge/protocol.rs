@@ -12,12 +12,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// The protocol version both sides put in / expect in `start`.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The newest protocol version, which adds fine-grained mode's messages; the plugin puts its
+/// version in `start`.
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The oldest version still served: 1, coarse mode only (its messages are unchanged in 2).
+pub const MIN_PROTOCOL_VERSION: u32 = 1;
 
 /// The longest line accepted, newline excluded. A `start` carries the whole SparkConf, which
 /// is a few KiB in practice; 1 MiB leaves room for large `spark.executor.extraJavaOptions`.
 pub const MAX_LINE: usize = 1 << 20;
+
+/// The longest line in fine-grained mode. `launchTasks` carries every task Spark placed in a
+/// round, each with its serialized `TaskDescription` (which holds the partition, so a
+/// `parallelize` slice travels inside it; Spark only warns above 1000 KiB per task), and a
+/// `statusUpdate` carries a direct task result (`spark.task.maxDirectResultSize`, 1 MiB),
+/// all in base64.
+pub const MAX_FINE_LINE: usize = 16 << 20;
 
 /// A message from the JVM plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +40,16 @@ pub enum Request {
     RequestTotal(RequestTotal),
     /// Executors Spark wants gone (`doKillExecutors`).
     Kill(Kill),
+    /// Fine mode: Spark's scheduler wants offers again (`reviveOffers`).
+    ReviveOffers,
+    /// Fine mode: kill the Mesos task of a Spark task (`killTask`).
+    #[serde(rename_all = "camelCase")]
+    KillTask {
+        /// The Spark task id (TID).
+        task_id: i64,
+    },
+    /// Fine mode: what `scheduler.resourceOffers` placed on one `resourceOffers` round.
+    LaunchTasks(LaunchTasks),
     /// The driver is stopping: tear the framework down and exit.
     Stop,
 }
@@ -40,6 +61,9 @@ impl Request {
             Self::Start(_) => "start",
             Self::RequestTotal(_) => "requestTotal",
             Self::Kill(_) => "kill",
+            Self::ReviveOffers => "reviveOffers",
+            Self::KillTask { .. } => "killTask",
+            Self::LaunchTasks(_) => "launchTasks",
             Self::Stop => "stop",
         }
     }
@@ -66,6 +90,10 @@ pub struct Start {
     /// executors' command line keeps.
     #[serde(default)]
     pub executor_env: Vec<(String, String)>,
+    /// Fine mode (version 2): base64 of Spark's `createExecArg()`, the serialized Spark
+    /// properties every `MesosExecutorBackend` gets as its `ExecutorInfo.data`.
+    #[serde(default)]
+    pub exec_arg: Option<String>,
 }
 
 /// The `requestTotal` request.
@@ -84,6 +112,42 @@ pub struct RequestTotal {
 pub struct Kill {
     /// Spark executor ids (the Mesos task ids of the executors).
     pub executor_ids: Vec<String>,
+}
+
+/// The `launchTasks` request: the answer to the `resourceOffers` event of the same round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LaunchTasks {
+    /// The round answered.
+    pub round: u64,
+    /// The tasks placed, offer by offer in the round's order.
+    pub tasks: Vec<LaunchTask>,
+}
+
+/// One Spark task of a `launchTasks` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LaunchTask {
+    /// The Spark task id (TID), which becomes the Mesos task id.
+    pub task_id: i64,
+    /// The worker offer's executor id (the agent id) it was placed on.
+    pub executor_id: String,
+    /// The task's name (`task 0.0 in stage 0.0 (TID 0)`).
+    pub name: String,
+    /// Base64 of `TaskDescription.encode(task)`.
+    pub data: String,
+}
+
+/// One worker offer of a `resourceOffers` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerOffer {
+    /// The executor id: the agent id.
+    pub executor_id: String,
+    /// The agent's host name.
+    pub host: String,
+    /// Whole cores for Spark tasks.
+    pub cores: i32,
 }
 
 /// A message to the JVM plugin.
@@ -124,6 +188,61 @@ pub enum Event {
         /// The Mesos task state's name.
         state: String,
         /// The status message, if Mesos gave one.
+        message: String,
+    },
+    /// Fine mode: offers for Spark's scheduler; the plugin answers `launchTasks` with this
+    /// round.
+    #[serde(rename_all = "camelCase")]
+    ResourceOffers {
+        /// Numbers rounds so a late answer cannot launch on offers already declined.
+        round: u64,
+        /// `WorkerOffer`s for `scheduler.resourceOffers`, in offer order.
+        worker_offers: Vec<WorkerOffer>,
+    },
+    /// Fine mode: `scheduler.statusUpdate(taskId, state, data)`.
+    #[serde(rename_all = "camelCase")]
+    StatusUpdate {
+        /// The Spark task id.
+        task_id: i64,
+        /// Spark's `TaskState` name (`LAUNCHING`, `RUNNING`, `FINISHED`, `FAILED`, `KILLED`,
+        /// `LOST`).
+        state: String,
+        /// Base64 of the status's data (a serialized task result or failure reason).
+        data: String,
+    },
+    /// Fine mode: `SparkListenerExecutorAdded`, at every launch on an agent.
+    #[serde(rename_all = "camelCase")]
+    ExecutorAdded {
+        /// The executor id: the agent id.
+        executor_id: String,
+        /// The agent's host.
+        host: String,
+        /// The worker offer's cores.
+        cores: i32,
+    },
+    /// Fine mode: `SparkListenerExecutorRemoved`.
+    #[serde(rename_all = "camelCase")]
+    ExecutorRemoved {
+        /// The executor id: the agent id.
+        executor_id: String,
+        /// `taskFailed`, `agentLost` or `executorExited`.
+        reason: String,
+        /// The exit status, for `executorExited` when Mesos reported one.
+        exit_status: Option<i32>,
+    },
+    /// Fine mode: `scheduler.executorLost(executorId, reason)`.
+    #[serde(rename_all = "camelCase")]
+    ExecutorLost {
+        /// The executor id: the agent id.
+        executor_id: String,
+        /// `agentLost` (`ExecutorProcessLost`) or `executorExited` (`ExecutorExited`).
+        reason: String,
+        /// The exit status, for `executorExited` when Mesos reported one.
+        exit_status: Option<i32>,
+    },
+    /// Fine mode: `scheduler.error(message)` (the master's ERROR event).
+    SchedulerError {
+        /// The master's message.
         message: String,
     },
     /// Something failed in this process; fatal before `registered`, logged after.
@@ -167,7 +286,7 @@ pub fn read_line(reader: &mut impl BufRead, max: usize, buf: &mut Vec<u8>) -> Re
 pub fn decode_request(line: &[u8]) -> Result<Request, Error> {
     let request: Request = serde_json::from_slice(line).map_err(Error::BridgeBadMessage)?;
     if let Request::Start(start) = &request {
-        if start.version != PROTOCOL_VERSION {
+        if !(MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&start.version) {
             return Err(Error::BridgeVersion { got: start.version, supported: PROTOCOL_VERSION });
         }
     }
@@ -237,6 +356,41 @@ mod tests {
             Request::Kill(Kill { executor_ids: vec!["1".into(), "2".into()] })
         );
         assert_eq!(decode_request(br#"{"type":"stop"}"#).unwrap(), Request::Stop);
+        assert_eq!(decode_request(br#"{"type":"reviveOffers"}"#).unwrap(), Request::ReviveOffers);
+        assert_eq!(
+            decode_request(br#"{"type":"killTask","taskId":12}"#).unwrap(),
+            Request::KillTask { task_id: 12 }
+        );
+        let line = br#"{"type":"launchTasks","round":3,"tasks":[{"taskId":0,"executorId":"a1","name":"task 0.0 in stage 0.0 (TID 0)","data":"AAE="}]}"#;
+        let Request::LaunchTasks(launch) = decode_request(line).unwrap() else { panic!() };
+        assert_eq!(launch.round, 3);
+        assert_eq!(launch.tasks[0].executor_id, "a1");
+        assert_eq!(launch.tasks[0].data, "AAE=");
+    }
+
+    #[test]
+    fn fine_events_encode_in_camel_case() {
+        let line = encode_event(&Event::ResourceOffers {
+            round: 1,
+            worker_offers: vec![WorkerOffer {
+                executor_id: "a".into(),
+                host: "h".into(),
+                cores: 2,
+            }],
+        });
+        assert_eq!(
+            line,
+            b"{\"type\":\"resourceOffers\",\"round\":1,\"workerOffers\":[{\"executorId\":\"a\",\"host\":\"h\",\"cores\":2}]}\n"
+        );
+        let line = encode_event(&Event::ExecutorLost {
+            executor_id: "a".into(),
+            reason: "executorExited".into(),
+            exit_status: Some(1),
+        });
+        assert_eq!(
+            line,
+            b"{\"type\":\"executorLost\",\"executorId\":\"a\",\"reason\":\"executorExited\",\"exitStatus\":1}\n"
+        );
     }
 
     #[test]
@@ -263,10 +417,10 @@ mod tests {
     #[test]
     fn other_versions_are_refused() {
         let line =
-            br#"{"type":"start","version":2,"appName":"a","driverUrl":"d","user":"u","conf":{}}"#;
+            br#"{"type":"start","version":3,"appName":"a","driverUrl":"d","user":"u","conf":{}}"#;
         assert!(matches!(
             decode_request(line),
-            Err(Error::BridgeVersion { got: 2, supported: PROTOCOL_VERSION })
+            Err(Error::BridgeVersion { got: 3, supported: PROTOCOL_VERSION })
         ));
     }
 

@@ -102,6 +102,18 @@ pub async fn run(
                         send(&Event::Error { message: "start after start".to_owned() })?;
                         continue;
                     }
+                    Some(
+                        other @ (Request::ReviveOffers
+                        | Request::KillTask { .. }
+                        | Request::LaunchTasks(_)),
+                    ) => {
+                        let e = Error::BridgeUnexpected {
+                            request: other.kind(),
+                            state: "in coarse mode",
+                        };
+                        send(&Event::Error { message: e.to_string() })?;
+                        continue;
+                    }
                     // The driver is gone: stop as if it had said so.
                     None => {
                         requests_open = false;

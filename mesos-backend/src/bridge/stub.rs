@@ -61,16 +61,20 @@ impl Stub {
                 Ok(Reply { events: vec![Event::Registered { framework_id }], exit: false })
             }
             (Phase::Started, Request::Start(_)) => Err(unexpected("after start")),
-            (Phase::AwaitingStart, Request::RequestTotal(_) | Request::Kill(_)) => {
-                Err(unexpected("before start"))
-            }
-            (Phase::Started, Request::RequestTotal(_) | Request::Kill(_)) => {
-                Ok(Reply { events: Vec::new(), exit: false })
-            }
             (_, Request::Stop) => {
                 self.phase = Phase::Stopped;
                 Ok(Reply { events: Vec::new(), exit: true })
             }
+            (Phase::AwaitingStart, _) => Err(unexpected("before start")),
+            // It never sends offers, so a `launchTasks` places nothing it must launch.
+            (
+                Phase::Started,
+                Request::RequestTotal(_)
+                | Request::Kill(_)
+                | Request::ReviveOffers
+                | Request::KillTask { .. }
+                | Request::LaunchTasks(_),
+            ) => Ok(Reply { events: Vec::new(), exit: false }),
             (Phase::Stopped, _) => Err(unexpected("after stop")),
         }
     }
@@ -79,7 +83,7 @@ impl Stub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bridge::protocol::{Kill, Start, PROTOCOL_VERSION};
+    use crate::bridge::protocol::{Kill, LaunchTasks, Start, PROTOCOL_VERSION};
 
     fn start(conf: &[(&str, &str)]) -> Request {
         Request::Start(Start {
@@ -90,6 +94,7 @@ mod tests {
             spark_home: None,
             conf: conf.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             executor_env: Vec::new(),
+            exec_arg: None,
         })
     }
 
@@ -109,6 +114,21 @@ mod tests {
         let mut stub = Stub::new("fallback".into());
         let reply = stub.handle(&start(&[])).unwrap();
         assert_eq!(reply.events, vec![Event::Registered { framework_id: "fallback".into() }]);
+    }
+
+    #[test]
+    fn fine_requests_are_accepted_and_place_nothing() {
+        let mut stub = Stub::new("f".into());
+        assert!(stub.handle(&Request::ReviveOffers).is_err());
+        stub.handle(&start(&[("spark.mesos.coarse", "false")])).unwrap();
+        for request in [
+            Request::ReviveOffers,
+            Request::KillTask { task_id: 3 },
+            Request::LaunchTasks(LaunchTasks { round: 0, tasks: Vec::new() }),
+        ] {
+            assert_eq!(stub.handle(&request).unwrap(), Reply { events: Vec::new(), exit: false });
+        }
+        assert!(stub.handle(&Request::Stop).unwrap().exit);
     }
 
     #[test]

@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
 final class BridgeChild {
     /** The longest event line accepted, newline excluded; as the Rust side's limit. */
     static final int MAX_LINE = 1 << 20;
+    /** Fine mode's bound: status updates carry task results; as the Rust side's limit. */
+    static final int MAX_FINE_LINE = 16 << 20;
 
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -28,10 +30,12 @@ final class BridgeChild {
 
     private final Process process;
     private final OutputStream stdin;
+    private final int maxLine;
 
-    private BridgeChild(Process process) {
+    private BridgeChild(Process process, int maxLine) {
         this.process = process;
         this.stdin = process.getOutputStream();
+        this.maxLine = maxLine;
     }
 
     /**
@@ -40,10 +44,16 @@ final class BridgeChild {
      */
     static BridgeChild start(List<String> command, Consumer<JsonNode> onEvent, Runnable onExit)
             throws IOException {
+        return start(command, MAX_LINE, onEvent, onExit);
+    }
+
+    /** {@link #start(List, Consumer, Runnable)} with event lines bounded by {@code maxLine}. */
+    static BridgeChild start(List<String> command, int maxLine, Consumer<JsonNode> onEvent,
+            Runnable onExit) throws IOException {
         Process process = new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
-        BridgeChild child = new BridgeChild(process);
+        BridgeChild child = new BridgeChild(process, maxLine);
         Thread reader = new Thread(() -> child.readEvents(onEvent, onExit), "spark-mesos-bridge-events");
         reader.setDaemon(true);
         reader.start();
@@ -56,8 +66,8 @@ final class BridgeChild {
             int b;
             while ((b = in.read()) != -1) {
                 if (b != '\n') {
-                    if (line.size() >= MAX_LINE) {
-                        LOG.error("Mesos backend wrote a line over {} bytes; stopping it", MAX_LINE);
+                    if (line.size() >= maxLine) {
+                        LOG.error("Mesos backend wrote a line over {} bytes; stopping it", maxLine);
                         process.destroy();
                         return;
                     }

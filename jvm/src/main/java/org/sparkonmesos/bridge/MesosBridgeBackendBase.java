@@ -68,7 +68,7 @@ abstract class MesosBridgeBackendBase extends CoarseGrainedSchedulerBackend {
         try {
             child = BridgeChild.start(command, this::onEvent, this::onChildExit);
             LOG.info("Started Mesos backend {}", command.get(0));
-            child.send(startRequest());
+            child.send(startRequest(sc, PROTOCOL_VERSION));
         } catch (IOException e) {
             throw new IllegalStateException("Could not start the Mesos backend " + command, e);
         }
@@ -166,11 +166,12 @@ abstract class MesosBridgeBackendBase extends CoarseGrainedSchedulerBackend {
         }
     }
 
-    private ObjectNode startRequest() {
+    /** The {@code start} request both modes send, at protocol {@code version}. */
+    static ObjectNode startRequest(SparkContext sc, int version) {
         SparkConf conf = sc.conf();
         ObjectNode start = BridgeChild.JSON.createObjectNode()
                 .put("type", "start")
-                .put("version", PROTOCOL_VERSION)
+                .put("version", version)
                 .put("appName", sc.appName())
                 .put("driverUrl", new RpcEndpointAddress(
                         conf.get("spark.driver.host"),

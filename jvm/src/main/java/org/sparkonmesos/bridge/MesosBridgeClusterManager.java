@@ -29,6 +29,10 @@ public final class MesosBridgeClusterManager implements ExternalClusterManager {
     @Override
     public SchedulerBackend createSchedulerBackend(
             SparkContext sc, String masterUrl, TaskScheduler scheduler) {
+        // As Spark's MesosClusterManager: coarse-grained unless spark.mesos.coarse=false.
+        if (!sc.conf().getBoolean("spark.mesos.coarse", true)) {
+            return new MesosBridgeFineBackend((TaskSchedulerImpl) scheduler, sc);
+        }
         return new MesosBridgeSchedulerBackend((TaskSchedulerImpl) scheduler, sc);
     }
 
