@@ -58,7 +58,7 @@ printf '\x05\x07\x00\x10abcdefghijklmnop\x00\x03xyz' >corpus/cipher/seed-gcm
 # bytes (Spark misdeclares its length), and one segment plus 5 with a byte flipped past it.
 printf '\x05\x07\xf8\x00a' >corpus/cipher/seed-gcm-two-segments
 printf '\x05\x07\xf7\xecb\x00\x10c' >corpus/cipher/seed-gcm-misdeclared
-printf '\x09\x07\x80\x00\xf0\x05d' >corpus/cipher/seed-gcm-flip-long
+printf '\x09\x07\x80\x40\xf0\x05d' >corpus/cipher/seed-gcm-flip-long
 printf '\x01\x02\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x03\x00\x10\x00\x00\x01\x00' \
   >corpus/index/seed-valid
 
