@@ -7,9 +7,9 @@
 #
 # Installs cargo-fuzz if missing. Works on a stable toolchain: cargo-fuzz passes nightly-only
 # flags (-Z sanitizer, sancov passes), which RUSTC_BOOTSTRAP=1 unlocks. The address sanitizer
-# is tried first and dropped if this toolchain cannot build with it. The corpus
-# (fuzz/corpus, git-ignored) is seeded with the committed Spark golden vectors each run;
-# crashes land in fuzz/artifacts/<target>/.
+# is tried first and dropped if this toolchain cannot build with it (FUZZ_SANITIZER forces
+# one). The corpus (fuzz/corpus, git-ignored) is seeded with the committed Spark and Mesos
+# golden vectors each run; crashes land in fuzz/artifacts/<target>/.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -54,6 +54,11 @@ printf '\x02\x00\x00\x00app-1' >corpus/auth_engine/seed-client-v1
 printf '\x02\x01\x00\x00app-1' >corpus/auth_engine/seed-client-v2
 printf '\x04\x07\x00\x10abcdefghijklmnop\x00\x03xyz' >corpus/cipher/seed-ctr
 printf '\x05\x07\x00\x10abcdefghijklmnop\x00\x03xyz' >corpus/cipher/seed-gcm
+# Long GCM messages: exactly two segments (an empty last one is due), one segment less 20
+# bytes (Spark misdeclares its length), and one segment plus 5 with a byte flipped past it.
+printf '\x05\x07\xf8\x00a' >corpus/cipher/seed-gcm-two-segments
+printf '\x05\x07\xf7\xecb\x00\x10c' >corpus/cipher/seed-gcm-misdeclared
+printf '\x09\x07\x80\x40\xf0\x05d' >corpus/cipher/seed-gcm-flip-long
 printf '\x01\x02\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x03\x00\x10\x00\x00\x01\x00' \
   >corpus/index/seed-valid
 
@@ -75,13 +80,20 @@ for i in "${!json_events[@]}"; do
   printf '\x01\x07%d\n%s' "${#json_events[$i]}" "${json_events[$i]}" >"corpus/mesos_event/seed-json-$i"
 done
 
-# `cargo fuzz build` fails fast when the sanitizer runtime is unusable here; fall back to none.
+# FUZZ_SANITIZER picks the sanitizer (the campaign passes its own, sparing a second build).
+# Otherwise the address sanitizer is tried: `cargo fuzz build` fails fast when its runtime
+# is unusable here, and the pass falls back to none.
 mkdir -p target
-sanitizer=address
-if ! cargo fuzz build --sanitizer "$sanitizer" >target/asan-build.log 2>&1; then
-  echo "fuzz: address sanitizer build failed (fuzz/target/asan-build.log); using --sanitizer none"
-  sanitizer=none
-  cargo fuzz build --sanitizer none
+if [ -n "${FUZZ_SANITIZER:-}" ]; then
+  sanitizer=$FUZZ_SANITIZER
+  cargo fuzz build --sanitizer "$sanitizer"
+else
+  sanitizer=address
+  if ! cargo fuzz build --sanitizer "$sanitizer" >target/asan-build.log 2>&1; then
+    echo "fuzz: address sanitizer build failed (fuzz/target/asan-build.log); using --sanitizer none"
+    sanitizer=none
+    cargo fuzz build --sanitizer none
+  fi
 fi
 
 for target in "${targets[@]}"; do
