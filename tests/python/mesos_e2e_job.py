@@ -4,7 +4,8 @@ shuffle services, driven by the test line by line.
 Args: mode (static | dynamic), master address, bridge jar, backend binary, executor Spark
 home, executor python, local dir, shuffle service port.
 
-Prints `appId <id>` and `answer <sum> <keys>` (a job with a shuffle), then obeys stdin:
+Prints `version <sc.version>`, `appId <id>` and `answer <sum> <keys>` (a job with a shuffle),
+then obeys stdin:
   slow   -> `slow started`, a job of sleeping tasks, `slow <sum>`
   final  -> the shuffle job on fresh data, `answer <sum> <keys>`
   stop   -> spark.stop(), `stopped`
@@ -64,6 +65,7 @@ sc = spark.sparkContext
 # The bridge's executor events are INFO lines; the test looks for the failures among them.
 log4j = sc._jvm.org.apache.logging.log4j
 log4j.core.config.Configurator.setLevel("org.sparkonmesos", log4j.Level.INFO)
+print("version", sc.version, flush=True)
 print("appId", sc.applicationId, flush=True)
 
 

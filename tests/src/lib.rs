@@ -18,11 +18,14 @@
 //! * [`spark_on_mesos`] builds the Mesos bridge jars and backend, runs a PySpark job through
 //!   them on a `mesos-local` cluster, drives PySpark driver scripts and finds their executor
 //!   JVMs.
+//! * [`mesos_e2e`] is the three-agent cluster with a shuffle daemon per agent, and the static
+//!   application's checks, that the Spark 3.5 and Spark 4 end-to-end tests share.
 
 pub mod daemon;
 pub mod dispatcher;
 pub mod fixture;
 pub mod jvm_service;
+pub mod mesos_e2e;
 pub mod mesos_scenarios;
 pub mod pki;
 pub mod server;
