@@ -67,7 +67,8 @@ fi
 
 # 3. pyspark 4.0.x into <repo>/.venv-spark4: the Scala 2.13 jars scripts/build-jvm.sh compiles
 # the bridge's second jar against, and the Spark 4 driver and executors of
-# tests/tests/mesos_bridge_spark4.rs. About 500 MB, a minute or two to install.
+# tests/tests/mesos_bridge_spark4.rs and mesos_e2e_spark4.rs. About 500 MB, a minute or two to
+# install.
 spark4_version=4.0.1
 spark4_dir=$repo/.venv-spark4
 spark4_ok() {
