@@ -239,7 +239,11 @@ fn append_exact_at(
             0 => {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
-                    format!("file ended at byte {}, inside the block", offset + done as u64),
+                    // A read at the file's end returns 0: that offset is its length.
+                    format!(
+                        "has {} bytes; the block needs {len} bytes at offset {offset}",
+                        offset + done as u64
+                    ),
                 ));
             }
             _ => {
