@@ -183,6 +183,20 @@ impl Daemon {
         self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
     }
 
+    /// The log once it holds `needle` (the daemon accepts before it logs that it listens),
+    /// failing after 10 s.
+    pub fn log_with(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            assert!(std::time::Instant::now() < deadline, "{needle:?} never logged:\n{log}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The Prometheus text of `/metrics`.
     pub fn scrape(&self) -> String {
         let mut s = TcpStream::connect(self.metrics_addr).expect("connecting to /metrics");

@@ -102,7 +102,7 @@ fn file_limit_is_raised_to_the_hard_limit_and_reported_at_start() {
         .collect();
     assert_eq!(open_files[3], open_files[4], "soft limit not raised to the hard one: {limits}");
     assert_eq!(open_files[4], hard.to_string());
-    let log = daemon.log();
+    let log = daemon.log_with("shuffle service listening");
     let line = log.lines().find(|l| l.contains("file limit")).expect("a file limit line");
     for part in [format!("soft={hard}"), format!("hard={hard}"), "soft_at_start=256".into()] {
         assert!(line.contains(&part), "{part} missing from {line}");
