@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use mesos::call;
-use mesos::client::{self, Caller, Credentials, MasterUrl};
+use mesos::client::Caller;
 use mesos::event::Event as MesosEvent;
 use mesos::proto::scheduler::call::Type as CallType;
 use mesos::proto::FrameworkId;
@@ -25,8 +25,8 @@ use tokio::sync::mpsc;
 
 use crate::bridge::fine_translate;
 use crate::bridge::protocol::{Event, Request, Start};
-use crate::bridge::runtime::SCHEME;
-use crate::coarse::{DriverEnv, FrameworkEnv};
+use crate::bridge::runtime::subscribe;
+use crate::coarse::DriverEnv;
 use crate::fine::{framework_info, Action, FineBackend, FineConfig, Input, OfferRound, Outcome};
 use crate::Error;
 
@@ -110,23 +110,7 @@ pub async fn run(
     };
     let config = FineConfig::new(&conf, &driver_env)?;
     let exec_arg = fine_translate::exec_arg(&start)?;
-    let credentials = Credentials::from_spark_conf(|k| conf.get(k).map(str::to_owned), env)?;
-    let info = framework_info(
-        &conf,
-        &FrameworkEnv {
-            spark_user: start.user.clone(),
-            ui_web_url: None,
-            public_dns: env("SPARK_PUBLIC_DNS"),
-        },
-        credentials.as_ref(),
-    )?;
-    let master = conf.get("spark.master").unwrap_or_default();
-    let master: MasterUrl = master.strip_prefix(SCHEME).unwrap_or(master).parse()?;
-    let mut client_config = client::Config::new(master, info);
-    client_config.credentials = credentials;
-    // The core acknowledges updates itself, after handling them, as Spark does.
-    client_config.auto_acknowledge = false;
-    let (mut events, caller) = client::subscribe(client_config)?;
+    let (mut events, caller) = subscribe(&start, &conf, framework_info)?;
 
     let mut backend = FineBackend::new(config, exec_arg);
     let mut rounds = Rounds::new();

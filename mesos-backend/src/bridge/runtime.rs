@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use mesos::client::{self, Caller, Credentials, MasterUrl};
 use mesos::proto::scheduler::call::Type as CallType;
+use mesos::proto::FrameworkInfo;
 use mesos::rules::conf::SparkConf;
 use tokio::sync::mpsc;
 
@@ -51,23 +52,7 @@ pub async fn run(
     } else {
         None
     };
-    let credentials = Credentials::from_spark_conf(|k| conf.get(k).map(str::to_owned), env)?;
-    let info = framework_info(
-        &conf,
-        &FrameworkEnv {
-            spark_user: start.user.clone(),
-            ui_web_url: None,
-            public_dns: env("SPARK_PUBLIC_DNS"),
-        },
-        credentials.as_ref(),
-    )?;
-    let master = conf.get("spark.master").unwrap_or_default();
-    let master: MasterUrl = master.strip_prefix(SCHEME).unwrap_or(master).parse()?;
-    let mut client_config = client::Config::new(master, info);
-    client_config.credentials = credentials;
-    // The core acknowledges updates itself, after handling them, as Spark does.
-    client_config.auto_acknowledge = false;
-    let (mut events, caller) = client::subscribe(client_config)?;
+    let (mut events, caller) = subscribe(&start, &conf, framework_info)?;
 
     let mut backend = CoarseBackend::new(config, Instant::now());
     let mut hosts = HashMap::new();
@@ -143,6 +128,37 @@ pub async fn run(
         shuffle.close().await;
     }
     result
+}
+
+/// Subscribes to the master `spark.master` names (without the bridge's scheme), with the
+/// credentials of Spark's keys and the `FrameworkInfo` that `framework_info` builds; the
+/// core acknowledges updates itself, after handling them, as Spark does.
+pub(crate) fn subscribe(
+    start: &Start,
+    conf: &SparkConf,
+    framework_info: fn(
+        &SparkConf,
+        &FrameworkEnv,
+        Option<&Credentials>,
+    ) -> Result<FrameworkInfo, Error>,
+) -> Result<(client::Events, Caller), Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    let credentials = Credentials::from_spark_conf(|k| conf.get(k).map(str::to_owned), env)?;
+    let info = framework_info(
+        conf,
+        &FrameworkEnv {
+            spark_user: start.user.clone(),
+            ui_web_url: None,
+            public_dns: env("SPARK_PUBLIC_DNS"),
+        },
+        credentials.as_ref(),
+    )?;
+    let master = conf.get("spark.master").unwrap_or_default();
+    let master: MasterUrl = master.strip_prefix(SCHEME).unwrap_or(master).parse()?;
+    let mut client_config = client::Config::new(master, info);
+    client_config.credentials = credentials;
+    client_config.auto_acknowledge = false;
+    Ok(client::subscribe(client_config)?)
 }
 
 /// The next failed shuffle registration; never, without a shuffle service.
