@@ -44,6 +44,8 @@ pub mod keys {
     pub const MAX_FRAME_LENGTH: &str = "spark.shuffle.service.rs.maxFrameLength";
     /// Limit on shuffle files open at once (ours).
     pub const MAX_OPEN_FILES: &str = "spark.shuffle.service.rs.maxOpenFiles";
+    /// Limit on data files kept mapped without a descriptor (ours).
+    pub const MAX_MAPPED_FILES: &str = "spark.shuffle.service.rs.maxMappedFiles";
     /// Period of the Mesos application cleaner.
     pub const CLEANER_INTERVAL: &str = "spark.shuffle.cleaner.interval";
     /// Whether clients must authenticate.
@@ -165,6 +167,10 @@ pub struct Config {
     /// ([`crate::open_files::OpenFileBudget::from_limit`]). Files are opened from
     /// blocking-pool threads, so the runtime's blocking pool should be larger.
     pub max_open_files: Option<usize>,
+    /// Data files kept mapped, without a descriptor, once the kept-open ones are all in use
+    /// (`spark.shuffle.service.rs.maxMappedFiles`; `0` maps none). Unset (the default), as
+    /// many as `vm.max_map_count` leaves room for ([`crate::mapped::budget_for`]).
+    pub max_mapped_files: Option<usize>,
     /// Period of the Mesos cleaner that expires applications whose driver stopped sending
     /// heartbeats (`spark.shuffle.cleaner.interval`, default 30s; a bare number is seconds).
     pub cleaner_interval: Duration,
@@ -223,6 +229,7 @@ impl Default for Config {
             max_connections: crate::limits::default_max_connections(None),
             max_frame_len: 16 << 20,
             max_open_files: None,
+            max_mapped_files: None,
             cleaner_interval: Duration::from_secs(30),
             app_idle_timeout: None,
             authenticate: false,
@@ -307,6 +314,9 @@ impl Config {
         }
         if let Some((key, v)) = get(keys::MAX_OPEN_FILES) {
             c.max_open_files = Some(int_in(key, v, 1, i32::MAX.into())? as usize);
+        }
+        if let Some((key, v)) = get(keys::MAX_MAPPED_FILES) {
+            c.max_mapped_files = Some(int_in(key, v, 0, i32::MAX.into())? as usize);
         }
         // The connection limit's default depends on the open-file bound, whichever key set it.
         if get(keys::MAX_CONNECTIONS).is_none() {
@@ -834,6 +844,7 @@ fn unescape(s: &str) -> Result<String, &'static str> {
         spark.shuffle.service.rs.maxConnections (from the file limit; more are closed), \
         spark.shuffle.service.rs.maxFrameLength (16m),\n  \
         spark.shuffle.service.rs.maxOpenFiles (from the file limit; set, a quarter kept open),\n  \
+        spark.shuffle.service.rs.maxMappedFiles (from vm.max_map_count; 0 maps none),\n  \
         spark.shuffle.service.rs.appIdleTimeout (unset = off; cleans apps without a Mesos \
         driver after no requests for this long),\n  \
         spark.shuffle.service.rs.tls.enabled (false; TLS clients on the shuffle port), \
@@ -1149,7 +1160,8 @@ mod tests {
         std::fs::write(
             &file,
             "spark.shuffle.service.port 1000\nspark.network.timeout 10s\nother.key 1\n\
-             spark.shuffle.service.rs.maxOpenFiles 7\n",
+             spark.shuffle.service.rs.maxOpenFiles 7\n\
+             spark.shuffle.service.rs.maxMappedFiles 0\n",
         )
         .expect("write");
         let cli = Cli::try_parse_from([
@@ -1170,6 +1182,7 @@ mod tests {
         assert_eq!(c.port, 0);
         assert_eq!(c.connection_timeout, Some(Duration::from_secs(20)));
         assert_eq!(c.max_open_files, Some(7));
+        assert_eq!(c.max_mapped_files, Some(0));
         assert_eq!(c.state_dir, PathBuf::from("/var/lib/x"));
 
         let bad = Cli { conf: vec!["spark.x".into()], ..Cli::default() };

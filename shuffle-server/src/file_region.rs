@@ -13,6 +13,7 @@
 //! `EPIPE`.
 
 use std::io;
+use std::ops::Range;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::mapped::{self, MappedFile};
 use crate::open_files::{DataFile, FilePath, OpenFiles};
 
 /// `len` bytes at `offset` of the file at `path`: one chunk of a stream, not yet opened
@@ -110,6 +112,28 @@ impl FileRegion {
         append_exact_at(file, out, len, self.offset, wait)
     }
 
+    /// If the region's file is mapped and the mapping holds the region, makes room for its
+    /// bytes at the end of `out`, behind its header of `header_len` bytes, to be copied
+    /// there by [`copy_mapped`]; what that needs to know of queued read `read`.
+    fn mapped_body(
+        &self,
+        files: &OpenFiles,
+        read: usize,
+        header_len: usize,
+        out: &mut Vec<u8>,
+    ) -> Option<MappedBody> {
+        let map = files.mapped(&self.path)?;
+        let len = usize::try_from(self.len).ok()?;
+        if self.offset.checked_add(self.len).is_none_or(|end| end > map.len() as u64) {
+            return None;
+        }
+        let start = out.len();
+        // Zeroed, as a Vec holds no uninitialised bytes; 4 KiB of zeros cost far less than
+        // a read of its own.
+        out.resize(start + len, 0);
+        Some(MappedBody { read, map, header: start - header_len, body: start..start + len })
+    }
+
     /// Fails with `UnexpectedEof` unless `file` holds the region.
     fn check_len(&self, file: &DataFile) -> io::Result<()> {
         let file_len = file.length()?;
@@ -142,8 +166,9 @@ pub struct QueuedRead {
 }
 
 /// Reads the bytes of every queued region into `out` in one trip to the blocking pool,
-/// holding one file slot: each file opened (unless kept; kept if it may be), read and
-/// closed in turn, a file shared by consecutive regions opened once. `out` holds the replies
+/// holding one file slot: each copied from its file's mapping if it is mapped, else the
+/// file opened (unless kept; kept if it may be), read, mapped if it may be, and closed in
+/// turn, a file shared by consecutive regions opened once. `out` holds the replies
 /// in order without the queued bodies; returns it with each body in its place (in a new
 /// buffer), and whether each read succeeded. A failed read's header is taken out again and
 /// `failed(i, &region, error, &mut out)` writes what replaces it.
@@ -169,16 +194,29 @@ where
             let mut done = Vec::with_capacity(reads.len());
             let mut sent = 0;
             let mut open: Option<(FilePath, Arc<DataFile>)> = None;
+            // Bodies of mapped files, each given its place now and copied at the end, all in
+            // one system call.
+            let mut mapped: Vec<MappedBody> = Vec::new();
             for (i, QueuedRead { reply, at, region }) in reads.iter().enumerate() {
                 filled.extend_from_slice(&out[sent..*at]);
                 sent = *at;
                 let file = match open.take() {
                     Some((path, file)) if path == region.path => Ok(file),
-                    // The file before is closed (unless kept) before the next one opens.
-                    _ => opener.open_data(&region.path),
+                    _ => match region.mapped_body(&opener, i, at - reply, &mut filled) {
+                        Some(body) => {
+                            mapped.push(body);
+                            done.push(true);
+                            continue;
+                        }
+                        // The file before is closed (unless kept) before the next one opens.
+                        None => opener.open_data(&region.path),
+                    },
                 };
                 let read = file.and_then(|file| {
                     let read = region.read_into(&file, &mut filled, Wait::Yes);
+                    if read.is_ok() {
+                        opener.map(&region.path, &file);
+                    }
                     open = Some((region.path.clone(), file));
                     read
                 });
@@ -188,11 +226,71 @@ where
                     failed(i, region, e, &mut filled);
                 }
             }
+            drop(open);
+            copy_mapped(&opener, &reads, &mapped, &mut filled, &mut done, &mut failed);
             filled.extend_from_slice(&out[sent..]);
             (filled, done)
         })
         .await
         .map_err(io::Error::other)
+}
+
+/// The body of queued read `read`, whose file is mapped, in its place in the output.
+struct MappedBody {
+    read: usize,
+    map: Arc<MappedFile>,
+    /// Where its reply's header starts in the output.
+    header: usize,
+    /// Where its body goes.
+    body: Range<usize>,
+}
+
+/// Copies the mapped bodies into their places in `filled`, in one system call. If a copy
+/// fails (a file cut short), each is copied again alone, and a file that still fails is
+/// unmapped and read the usual way: its body is read into its place, or its reply is
+/// replaced by what `failed` writes.
+fn copy_mapped<F>(
+    files: &OpenFiles,
+    reads: &[QueuedRead],
+    mapped: &[MappedBody],
+    filled: &mut Vec<u8>,
+    done: &mut [bool],
+    failed: &mut F,
+) where
+    F: FnMut(usize, &FileRegion, io::Error, &mut Vec<u8>),
+{
+    let offset = |body: &MappedBody| reads.get(body.read).map_or(0, |r| r.region.offset);
+    let copies: Vec<_> =
+        mapped.iter().map(|body| (&*body.map, offset(body), body.body.clone())).collect();
+    if mapped.is_empty() || mapped::copy_all(filled, &copies).is_ok() {
+        return;
+    }
+    // From the last, so that a reply replaced by one of another length moves none of those
+    // still to do.
+    for body in mapped.iter().rev() {
+        let Some(QueuedRead { region, .. }) = reads.get(body.read) else { continue };
+        let Some(dst) = filled.get_mut(body.body.clone()) else { continue };
+        if body.map.copy_into(region.offset, dst).is_ok() {
+            continue;
+        }
+        files.unmap(&region.path);
+        let mut bytes = Vec::new();
+        let read = files
+            .open_data(&region.path)
+            .and_then(|file| region.read_into(&file, &mut bytes, Wait::Yes));
+        match read {
+            Ok(()) if bytes.len() == dst.len() => dst.copy_from_slice(&bytes),
+            outcome => {
+                let e = outcome.err().unwrap_or_else(|| io::Error::other("read a wrong length"));
+                let mut failure = Vec::new();
+                failed(body.read, region, e, &mut failure);
+                filled.splice(body.header..body.body.end, failure);
+                if let Some(ok) = done.get_mut(body.read) {
+                    *ok = false;
+                }
+            }
+        }
+    }
 }
 
 /// Reads up to this length go ahead without checking the file's length first: a file too

@@ -437,6 +437,8 @@ mod tests {
         let cache = IndexCache::new(50, OpenFiles::new(4));
         get(&cache, &info, 0, &paths[0]).await.expect("load 0");
         get(&cache, &info, 1, &paths[1]).await.expect("load 1");
+        // Half full: uses count from now on.
+        get(&cache, &info, 1, &paths[1]).await.expect("hit 1");
         get(&cache, &info, 0, &paths[0]).await.expect("hit 0");
         get(&cache, &info, 2, &paths[2]).await.expect("load 2, used no more than 1: not kept");
         assert_eq!(cache.weight(), 48);

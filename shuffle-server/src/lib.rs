@@ -5,7 +5,7 @@
 //! chunks of opened streams → [`resolver`] maps a block to a [`file_region`] through the
 //! [`index`] cache and the [`registry`] of executors → the region goes to the socket,
 //! read into the reply when small, by sendfile otherwise, from files [`open_files`] bounds
-//! and keeps open. [`state`] holds what connections share; [`config`] reads Spark's keys.
+//! and keeps open, or [`mapped`] when there are more than descriptors. [`state`] holds what connections share; [`config`] reads Spark's keys.
 //! [`drivers`] keeps registered Mesos drivers and their heartbeats, and the [`cleaner`]
 //! removes the applications whose driver went away. [`tls`] lets TLS clients share the
 //! shuffle port with plaintext ones. Around them, for running it as a service: [`limits`]
@@ -25,6 +25,7 @@ pub mod handler;
 pub mod index;
 pub mod limits;
 pub mod logging;
+pub mod mapped;
 pub mod metrics;
 pub mod open_files;
 mod prehashed;

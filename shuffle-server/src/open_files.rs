@@ -33,6 +33,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinError;
 
 use crate::cache::Cache;
+use crate::mapped::{self, MappedFile};
 use crate::prehashed::BuildPreHashed;
 
 /// Bounds the shuffle files open at once, runs file work on the blocking pool, and keeps
@@ -41,6 +42,7 @@ use crate::prehashed::BuildPreHashed;
 pub struct OpenFiles {
     permits: Arc<Semaphore>,
     kept: Arc<Mutex<Kept>>,
+    mapped: Arc<Mutex<Mapped>>,
     /// The directories files are opened in, each held open with a slot (see
     /// [`OpenFiles::open`]).
     dirs: Arc<Mutex<HashMap<PathBuf, Arc<Dir>>>>,
@@ -57,6 +59,8 @@ pub struct OpenFileBudget {
     pub slots: usize,
     /// Data files kept open between fetches, at most.
     pub kept: usize,
+    /// Data files kept mapped, without a descriptor, at most (see [`crate::mapped`]).
+    pub mapped: usize,
 }
 
 /// Descriptors set aside for everything but shuffle files: standard streams, listeners,
@@ -71,7 +75,7 @@ impl OpenFileBudget {
     /// `spark.shuffle.service.rs.maxOpenFiles` set explicitly: `max` slots, a quarter of
     /// them kept.
     pub fn explicit(max: usize) -> Self {
-        Self { slots: max, kept: max / 4 }
+        Self { slots: max, kept: max / 4, mapped: 0 }
     }
 
     /// What the file limit `soft_limit` (`RLIMIT_NOFILE`) leaves for shuffle files once
@@ -83,16 +87,29 @@ impl OpenFileBudget {
         let others = (max_connections as u64).saturating_mul(2).saturating_add(OTHER_DESCRIPTORS);
         let slots = soft_limit.saturating_sub(others).max(soft_limit / 2);
         let slots = usize::try_from(slots).unwrap_or(usize::MAX).clamp(1, Semaphore::MAX_PERMITS);
-        Self { slots, kept: slots - (slots / 4).clamp(1, PASSING_SLOTS) }
+        Self { slots, kept: slots - (slots / 4).clamp(1, PASSING_SLOTS), mapped: 0 }
     }
 
     /// The budget for `max_open_files` if set, else from the process's soft file limit as
-    /// it is now.
-    pub fn for_daemon(max_open_files: Option<usize>, max_connections: usize) -> Self {
-        match max_open_files {
+    /// it is now; `max_mapped_files` mapped if set, else as many as `vm.max_map_count`
+    /// allows; none if the kernel does not copy from mappings here
+    /// ([`mapped::copies_work`]).
+    pub fn for_daemon(
+        max_open_files: Option<usize>,
+        max_mapped_files: Option<usize>,
+        max_connections: usize,
+    ) -> Self {
+        let budget = match max_open_files {
             Some(max) => Self::explicit(max),
             None => Self::from_limit(crate::limits::soft_file_limit(), max_connections),
-        }
+        };
+        let mapped = match max_mapped_files {
+            Some(0) => 0,
+            _ if !mapped::copies_work() => 0,
+            Some(max) => max,
+            None => mapped::max_map_count().map_or(0, mapped::budget_for),
+        };
+        Self { mapped, ..budget }
     }
 }
 
@@ -218,6 +235,9 @@ impl From<&Path> for FilePath {
 /// The kept data files by path.
 type Kept = Cache<FilePath, Arc<DataFile>, BuildPreHashed>;
 
+/// The mapped data files by path.
+type Mapped = Cache<FilePath, Arc<MappedFile>, BuildPreHashed>;
+
 impl OpenFiles {
     /// Allows `max` files open at once, up to a quarter of them kept open between fetches.
     pub fn new(max: usize) -> Self {
@@ -228,11 +248,12 @@ impl OpenFiles {
     /// the slots) kept open between fetches.
     pub fn with_budget(budget: OpenFileBudget) -> Self {
         let slots = budget.slots.min(Semaphore::MAX_PERMITS);
-        let budget = OpenFileBudget { slots, kept: budget.kept.min(slots) };
+        let budget = OpenFileBudget { slots, kept: budget.kept.min(slots), ..budget };
         let kept = Arc::new(Mutex::new(Cache::new(budget.kept as u64, budget.kept)));
+        let mapped = Arc::new(Mutex::new(Cache::new(budget.mapped as u64, budget.mapped)));
         let trips = Arc::new(AtomicU64::new(0));
         let dirs = Arc::new(Mutex::new(HashMap::new()));
-        Self { permits: Arc::new(Semaphore::new(slots)), kept, dirs, budget, trips }
+        Self { permits: Arc::new(Semaphore::new(slots)), kept, mapped, dirs, budget, trips }
     }
 
     /// The slots and how many files may be kept.
@@ -305,6 +326,34 @@ impl OpenFiles {
         Ok(file)
     }
 
+    /// The data file at `path` if it is mapped; no I/O. Counts as a use of `path` among
+    /// the mapped files: look each block whose file is not kept up here once.
+    pub fn mapped(&self, path: &FilePath) -> Option<Arc<MappedFile>> {
+        if self.budget.mapped == 0 {
+            return None;
+        }
+        self.lock_mapped().get(path).cloned()
+    }
+
+    /// Maps `file`, opened at `path`, to be found by [`OpenFiles::mapped`] from now on, if
+    /// mappings are allowed and it is not mapped yet (blocking: an `fstat` and an `mmap`).
+    /// A file that cannot be mapped is still read the usual way: no error.
+    pub fn map(&self, path: &FilePath, file: &DataFile) {
+        if self.budget.mapped == 0 || self.lock_mapped().contains(path) {
+            return;
+        }
+        let Ok(Some(map)) = MappedFile::map(&file.file) else { return };
+        let pushed_out = self.lock_mapped().insert(path.clone(), Arc::new(map), 1);
+        // Unmapped outside the lock.
+        drop(pushed_out);
+    }
+
+    /// Stops keeping `path` mapped: a copy from its mapping failed.
+    pub fn unmap(&self, path: &FilePath) {
+        let unmapped = self.lock_mapped().remove(path);
+        drop(unmapped);
+    }
+
     /// Opens the file at `path` for reading (blocking). A block whose data file is not kept
     /// costs an open, and the kernel's walk of a path of seven or so components was most of
     /// that: the file is opened relative to its directory, held open for the next file in it
@@ -373,12 +422,14 @@ impl OpenFiles {
     /// Stops keeping `path` open (its file was deleted). Closing the last descriptor of a
     /// deleted file frees its blocks, which can take a while: call it on the blocking pool.
     pub fn forget(&self, path: &Path) {
-        let forgotten = self.lock().remove(&FilePath::new(path));
+        let path = FilePath::new(path);
+        let forgotten = self.lock().remove(&path);
         drop(forgotten);
+        self.unmap(&path);
     }
 
-    /// Closes the kept files that were deleted since they were opened, and the directories
-    /// (blocking).
+    /// Closes the kept files that were deleted since they were opened, and the directories;
+    /// unmaps the mapped files whose path no longer names them (blocking: a `stat` each).
     pub fn close_deleted(&self) {
         let dirs: Vec<(PathBuf, Arc<Dir>)> =
             self.lock_dirs().iter().map(|(path, dir)| (path.clone(), dir.clone())).collect();
@@ -405,11 +456,33 @@ impl OpenFiles {
                 }
             }
         }
+        let mapped: Vec<(FilePath, Arc<MappedFile>)> =
+            self.lock_mapped().iter().map(|(path, map)| (path.clone(), map.clone())).collect();
+        for (path, map) in mapped {
+            if !map.is_at(&path) {
+                let mut held = self.lock_mapped();
+                if held.peek(&path).is_some_and(|now| Arc::ptr_eq(now, &map)) {
+                    let unmapped = held.remove(&path);
+                    drop(held);
+                    drop(unmapped);
+                }
+            }
+        }
     }
 
     /// How many data files are kept open.
     pub fn kept_count(&self) -> usize {
         self.lock().len()
+    }
+
+    /// How many data files are mapped.
+    pub fn mapped_count(&self) -> usize {
+        self.lock_mapped().len()
+    }
+
+    fn lock_mapped(&self) -> MutexGuard<'_, Mapped> {
+        // As `lock`'s.
+        self.mapped.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_dirs(&self) -> MutexGuard<'_, HashMap<PathBuf, Arc<Dir>>> {
@@ -427,6 +500,7 @@ impl OpenFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::soft_file_limit;
     use std::time::Duration;
 
     fn data_files(dir: &Path, count: usize) -> Vec<FilePath> {
@@ -449,7 +523,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let paths = data_files(dir.path(), 3);
         let files = OpenFiles::new(8);
-        assert_eq!(files.budget(), OpenFileBudget { slots: 8, kept: 2 });
+        assert_eq!(files.budget(), OpenFileBudget { slots: 8, kept: 2, mapped: 0 });
         assert_eq!(fetch(&files, &paths[0]).length().expect("len"), 1);
         fetch(&files, &paths[1]);
         assert!(files.kept(&paths[0]).is_some(), "0 is used twice");
@@ -522,26 +596,37 @@ mod tests {
         // Linux's usual soft default, 4096 connections: half the limit, a quarter passing.
         assert_eq!(
             OpenFileBudget::from_limit(1024, 4096),
-            OpenFileBudget { slots: 512, kept: 384 }
+            OpenFileBudget { slots: 512, kept: 384, mapped: 0 }
         );
         // A raised limit: all but two per connection and 64, at most 4096 passing.
         assert_eq!(
             OpenFileBudget::from_limit(1 << 20, 4096),
-            OpenFileBudget { slots: (1 << 20) - 8256, kept: (1 << 20) - 8256 - 4096 }
+            OpenFileBudget { slots: (1 << 20) - 8256, kept: (1 << 20) - 8256 - 4096, mapped: 0 }
         );
         assert_eq!(
             OpenFileBudget::from_limit(20_000, 4096),
-            OpenFileBudget { slots: 11_744, kept: 11_744 - 2936 }
+            OpenFileBudget { slots: 11_744, kept: 11_744 - 2936, mapped: 0 }
         );
         assert_eq!(OpenFileBudget::from_limit(u64::MAX, 1).slots, Semaphore::MAX_PERMITS);
-        assert_eq!(OpenFileBudget::from_limit(1, 10), OpenFileBudget { slots: 1, kept: 0 });
         assert_eq!(
-            OpenFileBudget::for_daemon(Some(1024), 4096),
-            OpenFileBudget { slots: 1024, kept: 256 }
+            OpenFileBudget::from_limit(1, 10),
+            OpenFileBudget { slots: 1, kept: 0, mapped: 0 }
         );
-        let now = OpenFileBudget::for_daemon(None, 16);
-        assert_eq!(now, OpenFileBudget::from_limit(crate::limits::soft_file_limit(), 16));
+        // Mappings follow vm.max_map_count, whichever way descriptors are sized.
+        let mapped = mapped::budget_for(mapped::max_map_count().expect("max_map_count"));
+        assert!(mapped > 0);
+        assert_eq!(
+            OpenFileBudget::for_daemon(Some(1024), None, 4096),
+            OpenFileBudget { slots: 1024, kept: 256, mapped }
+        );
+        let now = OpenFileBudget::for_daemon(None, None, 16);
+        assert_eq!(
+            now,
+            OpenFileBudget { mapped, ..OpenFileBudget::from_limit(soft_file_limit(), 16) }
+        );
         assert!(now.kept > 0 && now.kept < now.slots);
+        assert_eq!(OpenFileBudget::for_daemon(None, Some(0), 16).mapped, 0);
+        assert_eq!(OpenFileBudget::for_daemon(Some(8), Some(100), 16).mapped, 100);
     }
 
     #[test]
@@ -560,6 +645,41 @@ mod tests {
         drop(held);
         assert!(files.open_data(&paths[0]).expect("open").holds_slot());
         assert_eq!(files.kept_count(), 1);
+    }
+
+    #[test]
+    fn mapped_files_are_found_until_forgotten_deleted_or_replaced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = data_files(dir.path(), 4);
+        let budget = OpenFileBudget { slots: 8, kept: 0, mapped: 3 };
+        let files = OpenFiles::with_budget(budget);
+        for path in &paths {
+            assert!(files.mapped(path).is_none());
+            let file = files.open_data(path).expect("open");
+            files.map(path, &file);
+        }
+        assert_eq!(files.mapped_count(), 3, "no more than the budget");
+        assert_eq!(files.permits.available_permits(), 7, "no descriptor held but the dir's");
+        let held: Vec<&FilePath> = paths.iter().filter(|p| files.mapped(p).is_some()).collect();
+        assert_eq!(held.len(), 3);
+        let map = files.mapped(held[0]).expect("mapped");
+        let mut out = vec![0; map.len()];
+        map.copy_into(0, &mut out).expect("copy");
+        assert_eq!(out, std::fs::read(held[0]).expect("read"));
+
+        files.forget(held[0]);
+        std::fs::remove_file(held[1]).expect("remove");
+        // Replaced as Spark commits a map output: a new file renamed over the path.
+        let new = dir.path().join("new");
+        std::fs::write(&new, b"replaced").expect("write");
+        std::fs::rename(&new, held[2]).expect("rename");
+        assert_eq!(files.mapped_count(), 2);
+        files.close_deleted();
+        assert_eq!(files.mapped_count(), 0, "deleted and replaced files are unmapped");
+        let off = OpenFiles::new(8);
+        let file = off.open_data(&paths[0]).expect("open");
+        off.map(&paths[0], &file);
+        assert_eq!(off.mapped_count(), 0, "an explicit budget maps nothing");
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::drivers::{Activity, Drivers};
@@ -63,10 +63,22 @@ impl State {
     /// State over an already opened registry and set of registered drivers.
     pub fn with_drivers(config: Config, registry: Registry, drivers: Drivers) -> Self {
         let activity = Activity::new(config.app_idle_timeout.is_some());
-        let budget = OpenFileBudget::for_daemon(config.max_open_files, config.max_connections);
+        let budget = OpenFileBudget::for_daemon(
+            config.max_open_files,
+            config.max_mapped_files,
+            config.max_connections,
+        );
+        if budget.mapped == 0 && config.max_mapped_files != Some(0) {
+            warn!(
+                "no data files will be mapped: the kernel refuses process_vm_readv here (a \
+                 seccomp policy?) or vm.max_map_count is too low; files beyond those kept \
+                 open are opened for each read"
+            );
+        }
         info!(
             slots = budget.slots,
             kept = budget.kept,
+            mapped = budget.mapped,
             file_limit = soft_file_limit(),
             explicit = config.max_open_files.is_some(),
             "shuffle files open at once"

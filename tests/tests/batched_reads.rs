@@ -1,6 +1,8 @@
 //! Small blocks whose files are not kept open go to the blocking pool together: a batch of
 //! pipelined requests mixing kept and unkept files makes one trip, and a file that fails
-//! its read fails only its own chunk.
+//! its read fails only its own chunk. The files not kept are mapped after their first read
+//! unless mapping is off; a mapped file cut short fails its chunk like any other (the copy
+//! from its mapping fails, no SIGBUS), and the rest of the batch is served.
 
 use shuffle_protocol::block_id::StreamChunkId;
 use shuffle_protocol::message::{ChunkFetchFailure, ChunkFetchRequest, ChunkFetchSuccess};
@@ -25,10 +27,23 @@ fn fetch_shuffle_blocks(reduce: i32) -> FetchShuffleBlocks {
 }
 
 #[tokio::test]
+async fn a_batch_mixing_kept_and_mapped_files_makes_one_blocking_pool_trip() {
+    mixed_batch(None).await;
+}
+
+#[tokio::test]
 async fn a_batch_mixing_kept_and_unkept_files_makes_one_blocking_pool_trip() {
+    mixed_batch(Some(0)).await;
+}
+
+/// Serves a batch over six map outputs, two of them kept open, with `max_mapped_files`.
+async fn mixed_batch(max_mapped_files: Option<usize>) {
     let fixture = ShuffleFixture::write(SHAPE, 1).expect("writing the shuffle");
     // Eight slots keep two data files open: two of the six map outputs at most.
-    let server = TestServer::start(|c| c.max_open_files = Some(8));
+    let server = TestServer::start(|c| {
+        c.max_open_files = Some(8);
+        c.max_mapped_files = max_mapped_files;
+    });
     let mut client = server.connect().await;
     client.register_executor(APP, EXEC, &fixture.local_dirs, SUB_DIRS).await;
     // Two reduce partitions whose blocks are all small and, together, under one output's
@@ -50,6 +65,10 @@ async fn a_batch_mixing_kept_and_unkept_files_makes_one_blocking_pool_trip() {
     }
     let files = server.state.resolver().files();
     assert_eq!(files.kept_count(), 2);
+    // Every file read on the blocking pool was mapped after its read (the kept ones too: a
+    // file leaves the kept set without notice).
+    let mapped = if max_mapped_files == Some(0) { 0 } else { SHAPE.maps as usize };
+    assert_eq!(files.mapped_count(), mapped);
 
     // A map output whose data file is now shorter than its index says fails its read.
     let cut = (0..SHAPE.maps)
@@ -88,5 +107,6 @@ async fn a_batch_mixing_kept_and_unkept_files_makes_one_blocking_pool_trip() {
         }
     }
     assert_eq!(files.blocking_trips() - before, 1, "file trips for one pipelined batch");
+    assert_eq!(files.mapped_count(), mapped.saturating_sub(1), "the cut file is unmapped");
     server.assert_no_panics();
 }
