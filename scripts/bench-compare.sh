@@ -7,9 +7,9 @@
 # (layouts.png: blocks/s and server CPU/GB against map outputs).
 # 20 to 30 minutes with the defaults: 5 to 9 for the workloads (2 rounds x 7 workloads x 2
 # services x (1 s warm-up + 6 s), start-ups, sendfile ceiling, the Spark-client runs), about
-# 6 for the layout sweep (7 layouts, each with fresh services, 2 s warm-up + 6 s per
-# service, 4 cold runs), and the first time ~15 GB of shuffle files written under
-# target/bench-data (the 2 MiB layout of 5,000 map outputs is 10.5 GB; 50,000 would be
+# 7 for the layout sweep (7 layouts, each with fresh services, 2 s warm-up + 6 s per
+# service, the 4 KiB ones once per round; 4 cold runs, each on a fresh service), and the
+# first time ~15 GB of shuffle files written under target/bench-data (the 2 MiB layout of 5,000 map outputs is 10.5 GB; 50,000 would be
 # 105 GB and is skipped, see --max-layout-gb). Not part of scripts/test.sh.
 #
 #   scripts/bench-compare.sh                  # full run, results in docs/benchmarks/

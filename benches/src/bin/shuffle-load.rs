@@ -110,7 +110,8 @@ struct CompareArgs {
     /// Unmeasured warm-up seconds before each run.
     #[arg(long, default_value_t = 1.0)]
     warmup: f64,
-    /// Rounds; each restarts both services and runs every workload on both.
+    /// Rounds; each restarts both services and runs every workload on both (the warm 4 KiB
+    /// layout runs repeat once per round).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
     /// Tiny shapes and short runs: checks the machinery in well under a minute.
