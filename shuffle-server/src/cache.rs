@@ -166,10 +166,28 @@ impl<K: Hash + Eq + Clone, V, S: BuildHasher + Default> Cache<K, V, S> {
             let total = self.window.capacity + self.main.capacity;
             (self.window.capacity, self.main.capacity) = (window, total - window);
         }
-        let entry = entry?;
+        // Every lookup moves the clock, so that an entry's age counts the lookups since its
+        // last use, hits or not (see `has_room_or_stale`).
         self.tick += 1;
+        let entry = entry?;
         entry.used = self.tick;
         Some(&entry.value)
+    }
+
+    /// Whether `weight` more fits as it is, or the least recently used entry of either part
+    /// was last used `ticks` or more lookups and insertions ago: whether an insertion now
+    /// would push out only what is no longer used, rather than what a sweep over more keys
+    /// than fit still comes back to. For values costly to make and unmake, which are better
+    /// not made at all than made and evicted again at once.
+    pub(crate) fn has_room_or_stale(&mut self, weight: u64, ticks: u64) -> bool {
+        if self.weight() + weight <= self.window.capacity + self.main.capacity {
+            return true;
+        }
+        [false, true].into_iter().any(|main| {
+            self.least_recent(main)
+                .and_then(|key| self.entries.get(&key))
+                .is_some_and(|entry| self.tick - entry.used >= ticks)
+        })
     }
 
     /// The value at `key`; neither a use nor a change of order.

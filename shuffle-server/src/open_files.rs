@@ -336,11 +336,24 @@ impl OpenFiles {
     }
 
     /// Maps `file`, opened at `path`, to be found by [`OpenFiles::mapped`] from now on, if
-    /// mappings are allowed and it is not mapped yet (blocking: an `fstat` and an `mmap`).
-    /// A file that cannot be mapped is still read the usual way: no error.
+    /// mappings are allowed, it is not mapped yet, and there is room (blocking: an `fstat`
+    /// and an `mmap`). A file that cannot be mapped is still read the usual way: no error.
+    ///
+    /// Once as many files are mapped as allowed, a file is mapped only in place of one not
+    /// used in the last eight lookups per mapping: a sweep over up to eight times more
+    /// files than that keeps the ones mapped and reads the others as before, instead of
+    /// mapping and unmapping a file per block, which would cost more than the open it
+    /// saves; files no longer read (a finished shuffle) still make room in seconds.
     pub fn map(&self, path: &FilePath, file: &DataFile) {
-        if self.budget.mapped == 0 || self.lock_mapped().contains(path) {
+        if self.budget.mapped == 0 {
             return;
+        }
+        {
+            let mut mapped = self.lock_mapped();
+            let stale_after = 8 * self.budget.mapped as u64;
+            if mapped.contains(path) || !mapped.has_room_or_stale(1, stale_after) {
+                return;
+            }
         }
         let Ok(Some(map)) = MappedFile::map(&file.file) else { return };
         let pushed_out = self.lock_mapped().insert(path.clone(), Arc::new(map), 1);
@@ -680,6 +693,43 @@ mod tests {
         let file = off.open_data(&paths[0]).expect("open");
         off.map(&paths[0], &file);
         assert_eq!(off.mapped_count(), 0, "an explicit budget maps nothing");
+    }
+
+    #[test]
+    fn a_sweep_over_more_files_than_mapped_keeps_the_mapped_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = data_files(dir.path(), 8);
+        let files = OpenFiles::with_budget(OpenFileBudget { slots: 8, kept: 0, mapped: 4 });
+        // A block's file as read_queued gets it: mapped, else opened, read and mapped.
+        let read = |path: &FilePath| {
+            if files.mapped(path).is_none() {
+                let file = files.open_data(path).expect("open");
+                files.map(path, &file);
+            }
+        };
+        let mapped_now =
+            || -> Vec<bool> { paths.iter().map(|p| files.lock_mapped().contains(p)).collect() };
+        for path in &paths {
+            read(path);
+        }
+        let first = mapped_now();
+        assert_eq!(first.iter().filter(|&&m| m).count(), 4);
+        for _ in 0..5 {
+            for path in &paths {
+                read(path);
+            }
+            assert_eq!(mapped_now(), first, "the same files stay mapped: no churn");
+        }
+        // The mapped files go out of use: after eight lookups per mapping, newcomers take
+        // their place.
+        let unmapped: Vec<&FilePath> =
+            paths.iter().zip(&first).filter(|(_, &m)| !m).map(|(p, _)| p).collect();
+        for _ in 0..12 {
+            for path in &unmapped {
+                read(path);
+            }
+        }
+        assert!(unmapped.iter().all(|p| files.lock_mapped().contains(p)), "{:?}", mapped_now());
     }
 
     #[tokio::test]
