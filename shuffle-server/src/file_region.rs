@@ -72,7 +72,11 @@ impl FileRegion {
     pub fn read_kept(&self, files: &OpenFiles, out: &mut Vec<u8>) -> Option<io::Result<()>> {
         let file = files.kept(&self.path)?;
         match self.read_into(&file, out, Wait::No) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            Err(e)
+                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Unsupported) =>
+            {
+                None
+            }
             done => Some(done),
         }
     }
@@ -102,7 +106,8 @@ impl FileRegion {
     }
 
     /// Appends the region's bytes from `file` to `out`; with [`Wait::No`], fails with
-    /// `WouldBlock` instead of waiting for the disk. On error `out` is as it was.
+    /// `WouldBlock` instead of waiting for the disk (`Unsupported` where the filesystem
+    /// cannot tell). On error `out` is as it was.
     fn read_into(&self, file: &DataFile, out: &mut Vec<u8>, wait: Wait) -> io::Result<()> {
         // A small read finds a short file by its end, without a `statx` for the length.
         if self.len > TRUST_READ_END {
@@ -197,6 +202,9 @@ where
             // Bodies of mapped files, each given its place now and copied at the end, all in
             // one system call.
             let mut mapped: Vec<MappedBody> = Vec::new();
+            // Whether a read of this trip would have waited for the disk (or could not
+            // tell): from the first that would, the rest of the batch is read ahead.
+            let mut disk_seen = false;
             for (i, QueuedRead { reply, at, region }) in reads.iter().enumerate() {
                 filled.extend_from_slice(&out[sent..*at]);
                 sent = *at;
@@ -212,8 +220,22 @@ where
                         None => opener.open_data(&region.path),
                     },
                 };
-                let read = file.and_then(|file| {
-                    let read = region.read_into(&file, &mut filled, Wait::Yes);
+                let read = file.and_then(|mut file| {
+                    let wait = if disk_seen { Wait::Yes } else { Wait::No };
+                    let mut read = region.read_into(&file, &mut filled, wait);
+                    let kind = read.as_ref().err().map(io::Error::kind);
+                    if kind == Some(io::ErrorKind::WouldBlock) {
+                        // The trip holds one slot: this file closes (unless kept) while the
+                        // others are opened one by one.
+                        drop(file);
+                        read_ahead(&opener, &reads[i..]);
+                        file = opener.open_data(&region.path)?;
+                    }
+                    if matches!(kind, Some(io::ErrorKind::WouldBlock | io::ErrorKind::Unsupported))
+                    {
+                        disk_seen = true;
+                        read = region.read_into(&file, &mut filled, Wait::Yes);
+                    }
                     if read.is_ok() {
                         opener.map(&region.path, &file);
                     }
@@ -233,6 +255,24 @@ where
         })
         .await
         .map_err(io::Error::other)
+}
+
+/// Least length [`read_ahead`] asks for: Linux's default read-ahead window, which is what a
+/// read that waits would have brought in. Reducers take a map output's partitions in turn,
+/// so the blocks after this one are the next to be fetched from its file.
+const READ_AHEAD_MIN: u64 = 128 * 1024;
+
+/// Starts reading the regions of `reads` into the page cache, each file once, all without
+/// waiting: for a batch whose first read would wait for the disk, so that the disk works on
+/// all of them at once rather than on one after the other.
+fn read_ahead(files: &OpenFiles, reads: &[QueuedRead]) {
+    let mut last: Option<&FilePath> = None;
+    for QueuedRead { region, .. } in reads {
+        if last != Some(&region.path) {
+            files.will_need(&region.path, region.offset, region.len.max(READ_AHEAD_MIN));
+        }
+        last = Some(&region.path);
+    }
 }
 
 /// The body of queued read `read`, whose file is mapped, in its place in the output.
@@ -305,8 +345,9 @@ enum Wait {
 }
 
 /// Appends `len` bytes of `file` from `offset` to `out` with `preadv2`; [`Wait::No`] passes
-/// `RWF_NOWAIT`, so pages not in memory fail the read with `WouldBlock` (as does a
-/// filesystem without that flag) instead of blocking. On error `out` is as it was.
+/// `RWF_NOWAIT`, so pages not in memory fail the read with `WouldBlock` instead of blocking,
+/// and a filesystem without that flag fails it with `Unsupported`. On error `out` is as it
+/// was.
 ///
 /// The kernel writes straight into `out`'s spare capacity, which is never zeroed: that
 /// would be one more pass over every byte of every small block.
@@ -349,7 +390,7 @@ fn append_exact_at(
                 match err.raw_os_error() {
                     Some(libc::EINTR) => {}
                     Some(libc::EOPNOTSUPP) if wait == Wait::No => {
-                        return Err(io::ErrorKind::WouldBlock.into());
+                        return Err(io::ErrorKind::Unsupported.into());
                     }
                     _ => return Err(err),
                 }
@@ -815,5 +856,54 @@ mod tests {
         assert!(!opened.holds_slot() && !again.holds_slot());
         let not_keeping = OpenFiles::new(1);
         assert!(region.open(&not_keeping).await.expect("open").holds_slot());
+    }
+
+    /// Drops the clean pages of `path` from the page cache; whether a read of them would now
+    /// wait for the disk.
+    fn evict(path: &std::path::Path) -> bool {
+        let file = std::fs::File::open(path).expect("open");
+        file.sync_all().expect("sync");
+        // SAFETY: the descriptor is open for the call; the advice only reads it.
+        unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        drop(file);
+        let file = OpenFiles::new(1).open_data(&FilePath::new(path)).expect("reopen");
+        let read = append_exact_at(&file, &mut Vec::new(), 4096, 0, Wait::No);
+        read.is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    #[tokio::test]
+    async fn a_batch_out_of_the_page_cache_is_read_ahead_in_its_one_trip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = pattern(3 * 4096);
+        let paths: Vec<_> = (0..8)
+            .map(|i| {
+                let path = dir.path().join(format!("shuffle_0_{i}_0.data"));
+                std::fs::write(&path, &data).expect("write");
+                assert!(evict(&path), "this filesystem keeps {} in memory", path.display());
+                path
+            })
+            .collect();
+        let files = OpenFiles::new(8);
+        // Each reply a 3-byte header, then the middle 4 KiB of its map output.
+        let mut out = Vec::new();
+        let mut want = Vec::new();
+        let mut reads = Vec::new();
+        for (i, path) in paths.iter().enumerate() {
+            let header = [b'h', b'0' + i as u8, b':'];
+            let reply = out.len();
+            out.extend_from_slice(&header);
+            want.extend_from_slice(&header);
+            want.extend_from_slice(&data[4096..8192]);
+            let region = FileRegion { path: path.clone().into(), offset: 4096, len: 4096 };
+            reads.push(QueuedRead { reply, at: out.len(), region });
+        }
+        let before = files.blocking_trips();
+        let (filled, done) =
+            read_queued(&files, out, reads, |i, _, e, _| panic!("read {i} failed: {e}"))
+                .await
+                .expect("read");
+        assert_eq!(files.blocking_trips() - before, 1);
+        assert!(done.iter().all(|&ok| ok), "{done:?}");
+        assert!(filled == want, "the bodies differ");
     }
 }

@@ -361,6 +361,37 @@ impl OpenFiles {
         drop(pushed_out);
     }
 
+    /// Asks the kernel to start reading `len` bytes at `offset` of the data file at `path`
+    /// into the page cache and returns without waiting for them (blocking: an open, unless
+    /// the file is kept, whose inode may come from the disk). Not a use of `path`, and
+    /// nothing is kept or mapped: the read that follows does that. A cold batch's reads thus
+    /// wait for the disk side by side rather than one after the other. Failures are left to
+    /// that read to report.
+    pub fn will_need(&self, path: &FilePath, offset: u64, len: u64) {
+        if self.budget.mapped > 0 && self.lock_mapped().contains(path) {
+            return;
+        }
+        let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len))
+        else {
+            return;
+        };
+        let advise = |file: &File| {
+            // SAFETY: the descriptor is open for the call; the advice only reads it.
+            unsafe {
+                libc::posix_fadvise(file.as_raw_fd(), offset, len, libc::POSIX_FADV_WILLNEED)
+            };
+        };
+        let kept = self.lock().peek(path).cloned();
+        match kept {
+            Some(kept) => advise(&kept.file),
+            None => {
+                if let Ok(file) = self.open(path) {
+                    advise(&file);
+                }
+            }
+        }
+    }
+
     /// Stops keeping `path` mapped: a copy from its mapping failed.
     pub fn unmap(&self, path: &FilePath) {
         let unmapped = self.lock_mapped().remove(path);
@@ -730,6 +761,17 @@ mod tests {
             }
         }
         assert!(unmapped.iter().all(|p| files.lock_mapped().contains(p)), "{:?}", mapped_now());
+    }
+
+    #[test]
+    fn reading_ahead_keeps_and_maps_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = data_files(dir.path(), 2);
+        let files = OpenFiles::with_budget(OpenFileBudget { slots: 8, kept: 2, mapped: 2 });
+        files.will_need(&paths[0], 0, 1 << 20);
+        files.will_need(&FilePath::new(dir.path().join("gone.data")), 0, 4096);
+        files.will_need(&paths[1], u64::MAX, 4096);
+        assert_eq!((files.kept_count(), files.mapped_count()), (0, 0));
     }
 
     #[tokio::test]
